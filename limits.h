@@ -1,0 +1,88 @@
+/*
+ * limits.h: every limit, timeout and default of the mail system, each with
+ * the reason for its value.  Change a number here, nowhere else.
+ */
+#ifndef LIMITS_H
+#define LIMITS_H
+
+/* SMTP (RFC 5321) */
+
+/* RFC 5321 4.5.3.1.4: a command line is at most 512 octets with its CRLF. */
+#define SMTP_CMD_MAX		512
+/* RFC 5321 4.5.3.1.6: a text line is at most 1000 octets with its CRLF. */
+#define SMTP_TEXT_MAX		1000
+/* RFC 5321 4.5.3.1.1 and 4.5.3.1.2: local part 64, domain 255 octets. */
+#define SMTP_LOCAL_MAX		64
+#define SMTP_DOMAIN_MAX		255
+/* RFC 5321 4.5.3.1.3: a path is at most 256 octets with its brackets. */
+#define SMTP_PATH_MAX		256
+/* RFC 5321 4.5.3.1.8: a server must accept at least 100 recipients. */
+#define SMTP_RCPT_MAX		100
+/* Default largest message, in octets, as advertised by SIZE (RFC 1870). */
+#define SMTP_SIZE_DEFAULT	(64L * 1024 * 1024)
+/* RFC 5321 4.5.3.2.7: at least 5 minutes for each command. */
+#define SMTP_CMD_TIMEOUT	300
+/* RFC 5321 4.5.3.2.5 and 4.5.3.2.6: 3 minutes a DATA block, 10 for the
+ * final dot; we give each DATA line the longer of the two. */
+#define SMTP_DATA_TIMEOUT	600
+/* Permanent errors (5xx) a session may earn before it is dropped with 421,
+ * as Postfix's smtpd_hard_error_limit; 452 "too many recipients" does not
+ * count, because RFC 5321 4.5.3.1.10 makes it a normal part of a session. */
+#define SMTP_ERRORS_MAX		20
+
+/* POP3 (RFC 1939, RFC 2449) */
+
+/* RFC 2449 section 4: a command line is at most 255 octets with its CRLF. */
+#define POP3_CMD_MAX		255
+/* RFC 1939 section 3: the inactivity timer is at least 10 minutes. */
+#define POP3_TIMEOUT		600
+/* Failed logins before the session is closed. */
+#define POP3_AUTH_FAILS_MAX	3
+/* Protocol errors (-ERR replies) before the session is closed. */
+#define POP3_ERRORS_MAX		50
+/* Seconds a failed login takes, counted from the PASS command, so that an
+ * unknown user and a wrong password cannot be told apart by time. */
+#define AUTH_FAIL_DELAY		1
+/* Messages in one maildrop; more are left for a later session (RFC 1939
+ * lets a server serve part of a maildrop). */
+#define POP3_MESSAGES_MAX	1000000
+
+/* Users file */
+
+/* One "address password" line; a crypt(3) hash is well under this. */
+#define USERS_LINE_MAX		1024
+/* Entries kept from one users file; more are skipped with a log line. */
+#define USERS_MAX		100000
+/* RFC 5321 4.5.3.1.3: an address is at most 254 octets without brackets. */
+#define ADDRESS_MAX		(SMTP_PATH_MAX - 2)
+/* A password, plain or hashed. */
+#define PASSWORD_MAX		512
+
+/* Store */
+
+/* Octets of the host name kept in a Maildir file name, so that a unique
+ * name, and the POP3 UIDL made from it, stays under 70 octets (RFC 1939
+ * section 7). */
+#define STORE_HOST_MAX		24
+/* Maildir: a file left in tmp/ for 36 hours is an orphan of a crash and
+ * is removed (the rule of the Maildir specification). */
+#define STORE_TMP_AGE		(36L * 60 * 60)
+
+/* I/O */
+
+/* Input and output buffers of the client connection. */
+#define IO_BUFSIZE		(64 * 1024)
+/* Deadline for writing one buffer to a client that does not read. */
+#define IO_WRITE_TIMEOUT	600
+
+/* Listener */
+
+/* Sessions at once, as tcpserver's default. */
+#define LISTEN_SESSIONS_DEFAULT	40
+/* Listen backlog: a small one collapses throughput under bursts. */
+#define LISTEN_BACKLOG		1024
+
+/* Logging: peer-supplied text is cut to this before it is logged. */
+#define LOG_TEXT_MAX		200
+
+#endif
