@@ -29,9 +29,9 @@ SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
 
 PROGS	= smtp-handler pop3-handler listener mysmtpd mypopd
-HEADERS	= limits.h lineio.h log.h users.h address.h mailstore.h
+HEADERS	= limits.h lineio.h log.h users.h address.h mailstore.h config.h
 
-COMMON	= $(B)/lineio.o $(B)/log.o $(B)/users.o $(B)/address.o \
+COMMON	= $(B)/lineio.o $(B)/log.o $(B)/users.o $(B)/address.o $(B)/config.o \
 	$(B)/mailstore.o
 
 all: $(PROGS:%=$(B)/%)

@@ -81,6 +81,16 @@
 #define LISTEN_SESSIONS_DEFAULT	40
 /* Listen backlog: a small one collapses throughput under bursts. */
 #define LISTEN_BACKLOG		1024
+/* Largest -c: every session is a process, and more than this on one host
+ * is a fork bomb, not a mail service. */
+#define LISTEN_SESSIONS_MAX	10000
+/* Addresses one listener binds with -b: enough for a host's IPv4 and IPv6
+ * addresses on a few interfaces, in a fixed table. */
+#define LISTEN_ADDRS_MAX	8
+/* Milliseconds the listener stops accepting when it is out of descriptors,
+ * memory or processes, so that a ready socket neither spins the CPU nor
+ * floods the log, yet a freed resource is used soon. */
+#define LISTEN_PAUSE_MS		1000
 
 /* Logging: peer-supplied text is cut to this before it is logged. */
 #define LOG_TEXT_MAX		200

@@ -1,0 +1,152 @@
+/*
+ * config.c: command-line options of the handlers.  Every option is also
+ * described in --help, the README and the man pages.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "config.h"
+#include "limits.h"
+#include "log.h"
+
+static const char smtp_help[] =
+"usage: smtp-handler [OPTION]...\n"
+"Serve one SMTP session on standard input and output.\n"
+"\n"
+"  -u, --users FILE         users file (default users.txt)\n"
+"  -d, --store DIR          mail store (default mail.store)\n"
+"  -n, --hostname NAME      name in the greeting and trace headers\n"
+"                           (default the node name)\n"
+"  -p, --postmaster ADDRESS user who receives mail for postmaster\n"
+"                           (default the first user in the users file)\n"
+"  -s, --max-size OCTETS    largest message accepted (default 67108864)\n"
+"  -r, --max-recipients N   recipients per message (default 100)\n"
+"  -t, --timeout SECONDS    idle timeout (default 300, 600 in DATA)\n"
+"      --check              check the configuration and exit\n"
+"  -h, --help               show this help\n";
+
+static const char pop3_help[] =
+"usage: pop3-handler [OPTION]...\n"
+"Serve one POP3 session on standard input and output.\n"
+"\n"
+"  -u, --users FILE         users file (default users.txt)\n"
+"  -d, --store DIR          mail store (default mail.store)\n"
+"  -n, --hostname NAME      name in the greeting (default the node name)\n"
+"  -t, --timeout SECONDS    idle timeout (default 600)\n"
+"      --check              check the configuration and exit\n"
+"  -h, --help               show this help\n";
+
+static const struct option longopts[] = {
+	{ "users", required_argument, NULL, 'u' },
+	{ "store", required_argument, NULL, 'd' },
+	{ "hostname", required_argument, NULL, 'n' },
+	{ "postmaster", required_argument, NULL, 'p' },
+	{ "max-size", required_argument, NULL, 's' },
+	{ "max-recipients", required_argument, NULL, 'r' },
+	{ "timeout", required_argument, NULL, 't' },
+	{ "check", no_argument, NULL, 'C' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* A decimal number in [min, max], or a usage error naming opt. */
+static long long
+number(const char *s, long long min, long long max, const char *opt)
+{
+	long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (s[0] < '0' || s[0] > '9' || *end != '\0' || errno != 0 ||
+	    v < min || v > max)
+		usage_error("%s needs a number from %lld to %lld", opt, min,
+		    max);
+	return v;
+}
+
+/* A host name for the greeting: printable, no spaces. */
+static int
+host_ok(const char *h)
+{
+	size_t n = strlen(h), i;
+
+	if (n == 0 || n > 255)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (h[i] <= ' ' || h[i] >= 0x7f)
+			return 0;
+	return 1;
+}
+
+static void
+defaults(struct config *c)
+{
+	struct utsname u;
+
+	memset(c, 0, sizeof(*c));
+	c->users_path = "users.txt";
+	c->store = "mail.store";
+	c->max_size = SMTP_SIZE_DEFAULT;
+	c->max_rcpt = SMTP_RCPT_MAX;
+	c->timeout = SMTP_CMD_TIMEOUT;
+	c->data_timeout = SMTP_DATA_TIMEOUT;
+	if (uname(&u) == 0)
+		snprintf(c->hostbuf, sizeof(c->hostbuf), "%s", u.nodename);
+	c->host = host_ok(c->hostbuf) ? c->hostbuf : "localhost";
+}
+
+void
+config_parse(struct config *c, enum proto proto, int argc, char **argv)
+{
+	const char *opts = proto == PROTO_SMTP ? "+u:d:n:p:s:r:t:h" :
+	    "+u:d:n:t:h";
+	int ch;
+
+	defaults(c);
+	if (proto == PROTO_POP3)
+		c->timeout = c->data_timeout = POP3_TIMEOUT;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, opts, longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'u': c->users_path = optarg; break;
+		case 'd': c->store = optarg; break;
+		case 'n':
+			if (!host_ok(optarg))
+				usage_error("bad host name");
+			c->host = optarg;
+			break;
+		case 'p': c->postmaster = optarg; break;
+		case 's':
+			c->max_size = number(optarg, 1, 1LL << 40, "-s");
+			break;
+		case 'r':
+			c->max_rcpt = (long)number(optarg, 1, 10000, "-r");
+			break;
+		case 't':
+			c->timeout = (int)number(optarg, 1, 86400, "-t");
+			c->data_timeout = c->timeout;
+			break;
+		case 'C': c->check = 1; break;
+		case 'h':
+			fputs(proto == PROTO_SMTP ? smtp_help : pop3_help,
+			    stdout);
+			exit(EXIT_NORMAL);
+		default:
+			usage_error("unknown option or missing value: %s",
+			    argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		usage_error("unexpected argument: %s", argv[optind]);
+}
+
+int
+config_users(const struct config *c, struct users *u)
+{
+	return users_load(u, c->users_path);
+}

@@ -1,0 +1,273 @@
+/*
+ * lineio.c: bounded line input and buffered output on the client
+ * connection.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lineio.h"
+
+void
+io_init(struct io *io, int in, int out)
+{
+	int one = 1;
+
+	io->in = in;
+	io->out = out;
+	io->tty = isatty(in);
+	io->failed = 0;
+	io->ipos = io->ilen = io->olen = 0;
+	/* Replies leave in one write each flush; without this a spawned
+	 * server loses 40 ms a reply to Nagle plus delayed ACK.  Fails
+	 * harmlessly when out is not a TCP socket. */
+	(void)setsockopt(out, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+static long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
+}
+
+/* Wait until fd is ready for events or the deadline passes.  Returns 1
+ * when ready, 0 on timeout, -1 on error. */
+static int
+wait_fd(int fd, short events, long deadline)
+{
+	struct pollfd pfd;
+	long left;
+	int n;
+
+	for (;;) {
+		left = deadline - now_ms();
+		if (left <= 0)
+			return 0;
+		pfd.fd = fd;
+		pfd.events = events;
+		n = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
+		if (n > 0)
+			return 1;
+		if (n < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
+/* Refill the input buffer.  Returns an io_status; IO_LINE means "data". */
+static enum io_status
+fill(struct io *io, long deadline)
+{
+	ssize_t n;
+	int r;
+
+	if (io_flush(io) < 0)
+		return IO_ERROR;
+	io->ipos = io->ilen = 0;
+	for (;;) {
+		r = wait_fd(io->in, POLLIN, deadline);
+		if (r == 0)
+			return IO_TIMEOUT;
+		if (r < 0)
+			return IO_ERROR;
+		n = read(io->in, io->ibuf, sizeof(io->ibuf));
+		if (n > 0) {
+			io->ilen = (size_t)n;
+			return IO_LINE;
+		}
+		if (n == 0)
+			return IO_EOF;
+		if (errno != EINTR && errno != EAGAIN)
+			return IO_ERROR;
+	}
+}
+
+/* Append in[0..n) to the line, noting NULs and CRs; what does not fit is
+ * dropped and flagged.  A CR is held back in *cr, since only the next
+ * byte tells whether it is the CR of a CRLF. */
+static void
+take(char *line, size_t max, size_t *len, int *flags, int *cr,
+    const char *in, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char c = in[i];
+
+		if (*cr) {
+			*flags |= LINE_BARE_CR;
+			*cr = 0;
+			if (*len < max)
+				line[(*len)++] = '\r';
+			else
+				*flags |= LINE_TOOLONG;
+		}
+		if (c == '\r') {
+			*cr = 1;
+			continue;
+		}
+		if (c == '\0')
+			*flags |= LINE_NUL;
+		if (*len < max)
+			line[(*len)++] = c;
+		else
+			*flags |= LINE_TOOLONG;
+	}
+}
+
+enum io_status
+io_getline(struct io *io, char *line, size_t max, size_t *len, int *flags,
+    int timeout)
+{
+	long deadline = now_ms() + timeout * 1000L;
+	enum io_status st;
+	char *lf;
+	size_t n;
+	int cr = 0;
+
+	*len = 0;
+	*flags = 0;
+	for (;;) {
+		if (io->ipos == io->ilen) {
+			st = fill(io, deadline);
+			if (st != IO_LINE)
+				return st;
+		}
+		n = io->ilen - io->ipos;
+		lf = memchr(io->ibuf + io->ipos, '\n', n);
+		if (lf != NULL)
+			n = (size_t)(lf - (io->ibuf + io->ipos));
+		take(line, max, len, flags, &cr, io->ibuf + io->ipos, n);
+		io->ipos += n;
+		if (lf != NULL) {
+			io->ipos++;
+			if (!cr && !io->tty)
+				*flags |= LINE_BARE_LF;
+			line[*len] = '\0';
+			return IO_LINE;
+		}
+	}
+}
+
+int
+io_write(struct io *io, const char *buf, size_t len)
+{
+	size_t n;
+
+	while (len > 0) {
+		if (io->failed)
+			return -1;
+		if (io->olen == sizeof(io->obuf) && io_flush(io) < 0)
+			return -1;
+		n = sizeof(io->obuf) - io->olen;
+		if (n > len)
+			n = len;
+		memcpy(io->obuf + io->olen, buf, n);
+		io->olen += n;
+		buf += n;
+		len -= n;
+	}
+	return io->failed ? -1 : 0;
+}
+
+int
+io_printf(struct io *io, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf) - 2, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -1;
+	if ((size_t)n > sizeof(buf) - 3)
+		n = (int)sizeof(buf) - 3;	/* replies are ours; never happens */
+	buf[n++] = '\r';
+	buf[n++] = '\n';
+	return io_write(io, buf, (size_t)n);
+}
+
+int
+io_flush(struct io *io)
+{
+	long deadline = now_ms() + IO_WRITE_TIMEOUT * 1000L;
+	size_t off = 0;
+	ssize_t n;
+
+	while (off < io->olen && !io->failed) {
+		n = write(io->out, io->obuf + off, io->olen - off);
+		if (n > 0) {
+			off += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN &&
+		    wait_fd(io->out, POLLOUT, deadline) > 0)
+			continue;
+		io->failed = 1;
+	}
+	io->olen = 0;
+	return io->failed ? -1 : 0;
+}
+
+void
+io_discard(struct io *io)
+{
+	io->ipos = io->ilen = 0;
+}
+
+/* An address from the environment is used only if it is one. */
+static int
+is_address(const char *s)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	return s != NULL && (inet_pton(AF_INET, s, &a4) == 1 ||
+	    inet_pton(AF_INET6, s, &a6) == 1);
+}
+
+void
+io_peer(char *buf, size_t size)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	const char *env;
+
+	if (getpeername(0, (struct sockaddr *)&ss, &sl) == 0) {
+		if (ss.ss_family == AF_INET6) {
+			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+			if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) &&
+			    inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12],
+			    buf, size) != NULL)
+				return;
+			if (inet_ntop(AF_INET6, &s6->sin6_addr, buf, size)
+			    != NULL)
+				return;
+		} else if (ss.ss_family == AF_INET && inet_ntop(AF_INET,
+		    &((struct sockaddr_in *)&ss)->sin_addr, buf, size) != NULL)
+			return;
+	}
+	env = getenv("REMOTE_ADDR");
+	if (!is_address(env))
+		env = getenv("TCPREMOTEIP");
+	if (!is_address(env))
+		env = "unknown";
+	snprintf(buf, size, "%s", env);
+}

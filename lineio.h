@@ -1,0 +1,69 @@
+/*
+ * lineio.h: the client connection.  Bounded line input with a deadline for
+ * each whole line, buffered output flushed before the program waits for
+ * input (so pipelined replies leave in one write), and the peer's address.
+ * No stdio touches the connection.
+ */
+#ifndef LINEIO_H
+#define LINEIO_H
+
+#include <stddef.h>
+
+#include "limits.h"
+
+/* What io_getline found. */
+enum io_status {
+	IO_LINE,		/* a line, possibly flagged */
+	IO_EOF,			/* end of input before a line end */
+	IO_TIMEOUT,		/* the deadline passed */
+	IO_ERROR		/* read or poll failed */
+};
+
+/* Flags of a line read by io_getline. */
+enum {
+	LINE_TOOLONG = 1 << 0,	/* longer than max: the rest was discarded */
+	LINE_BARE_LF = 1 << 1,	/* ended by LF without CR (not on a tty) */
+	LINE_BARE_CR = 1 << 2,	/* a CR somewhere other than before the LF */
+	LINE_NUL = 1 << 3	/* a NUL byte */
+};
+
+struct io {
+	int	in, out;
+	int	tty;		/* input is a terminal: LF alone ends lines */
+	int	failed;		/* an output error happened: stop writing */
+	size_t	ipos, ilen;	/* unread input is ibuf[ipos..ilen) */
+	size_t	olen;		/* pending output is obuf[0..olen) */
+	char	ibuf[IO_BUFSIZE];
+	char	obuf[IO_BUFSIZE];
+};
+
+/* Set up io on the descriptors in and out; notes whether in is a tty and
+ * turns off Nagle's algorithm when out is a TCP socket. */
+void	io_init(struct io *io, int in, int out);
+
+/* Read one line into line (room for max bytes plus a NUL), without its
+ * line end, within timeout seconds for the whole line.  Sets *len and
+ * *flags.  Only LF ends a line; the caller decides what a flag means.
+ * Pending output is flushed before the program blocks. */
+enum io_status io_getline(struct io *io, char *line, size_t max, size_t *len,
+	    int *flags, int timeout);
+
+/* Queue len bytes for the client; returns 0, or -1 once output failed. */
+int	io_write(struct io *io, const char *buf, size_t len);
+
+/* Queue a formatted line and a CRLF; returns as io_write. */
+int	io_printf(struct io *io, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+/* Send all queued output; returns 0, or -1 on error or write timeout. */
+int	io_flush(struct io *io);
+
+/* Drop input that is already buffered (at a change of security state). */
+void	io_discard(struct io *io);
+
+/* Write the peer's numeric address into buf: getpeername(0) when stdin is
+ * a socket, else $REMOTE_ADDR or $TCPREMOTEIP if they look like an
+ * address, else "unknown". */
+void	io_peer(char *buf, size_t size);
+
+#endif

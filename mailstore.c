@@ -1,0 +1,776 @@
+/*
+ * mailstore.c: Maildir delivery and maildrop access.
+ *
+ * Delivery follows the Maildir protocol with the fsyncs that make a reply
+ * of 250 a promise: write the message to tmp/, fsync it, link it into the
+ * new/ of every recipient, fsync each new/, and only then report success.
+ * A crash before the last fsync leaves at most a file in tmp/, which the
+ * next POP3 session of that mailbox removes after STORE_TMP_AGE.
+ *
+ * Every name below the store is opened relative to a directory descriptor
+ * with O_NOFOLLOW, and mailbox names are checked again here, so a link
+ * planted in a mailbox or a hostile name cannot lead outside the store.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "limits.h"
+#include "log.h"
+#include "mailstore.h"
+
+#define DIR_FLAGS	(O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+
+static const char *const subdirs[] = { "tmp", "new", "cur" };
+
+/* Map an errno to a result; see mailstore.h for the rule. */
+static enum ms_result
+result(int err)
+{
+	return err == ENAMETOOLONG || err == EINVAL ? MS_PERM : MS_TEMP;
+}
+
+/* A mailbox name must be a single, visible path component. */
+static int
+name_ok(const char *name)
+{
+	size_t i, n = strlen(name);
+
+	if (n == 0 || n > ADDRESS_MAX || name[0] == '.')
+		return 0;
+	for (i = 0; i < n; i++)
+		if (name[i] == '/' || (unsigned char)name[i] < 0x20 ||
+		    name[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* mkdirat that accepts an existing directory; returns 1 if it made one,
+ * 0 if it existed, -1 on error. */
+static int
+make_dir(int at, const char *name)
+{
+	if (mkdirat(at, name, 0700) == 0)
+		return 1;
+	return errno == EEXIST ? 0 : -1;
+}
+
+/* Open the store root, making it if it does not exist. */
+static int
+open_store(const char *store)
+{
+	int fd;
+
+	fd = open(store, DIR_FLAGS & ~O_NOFOLLOW);
+	if (fd < 0 && errno == ENOENT && mkdir(store, 0700) == 0)
+		fd = open(store, DIR_FLAGS & ~O_NOFOLLOW);
+	return fd;
+}
+
+/* Open mailbox name under the store, creating it and its three
+ * subdirectories as needed, and making the new entries durable. */
+static int
+open_box(int storefd, const char *name)
+{
+	int fd, made = 0, r;
+	size_t i;
+
+	if (!name_ok(name)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((r = make_dir(storefd, name)) < 0)
+		return -1;
+	if (r > 0 && fsync(storefd) < 0)
+		return -1;
+	if ((fd = openat(storefd, name, DIR_FLAGS)) < 0)
+		return -1;
+	for (i = 0; i < 3; i++) {
+		if ((r = make_dir(fd, subdirs[i])) < 0) {
+			close(fd);
+			return -1;
+		}
+		made |= r;
+	}
+	if (made && fsync(fd) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Open subdirectory sub ("tmp", "new", "cur") of a mailbox. */
+static int
+open_sub(int boxfd, const char *sub)
+{
+	return openat(boxfd, sub, DIR_FLAGS);
+}
+
+/* --- Delivery ------------------------------------------------------ */
+
+struct ms_delivery {
+	int	tmpdir;		/* tmp/ of the first mailbox */
+	int	fd;		/* the file in tmp/ */
+	int	*newdirs;	/* new/ of every mailbox */
+	size_t	n;
+	off_t	size, lines;	/* octets and LFs written */
+	int	failed;
+	size_t	blen;
+	char	base[128];	/* unique name, without the size fields */
+	char	buf[IO_BUFSIZE];
+};
+
+/* Make a unique Maildir base name: seconds, microseconds, pid and a
+ * per-process counter, then the host name made safe for a file name. */
+static void
+unique_name(char *buf, size_t size, const char *host)
+{
+	static unsigned long counter;
+	char safe[STORE_HOST_MAX + 1];
+	struct timeval tv;
+	size_t i;
+
+	for (i = 0; host[i] != '\0' && i < STORE_HOST_MAX; i++) {
+		char c = host[i];
+		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
+		safe[i] = ok ? c : '_';
+	}
+	safe[i] = '\0';
+	gettimeofday(&tv, NULL);
+	snprintf(buf, size, "%lld.M%ldP%ldQ%lu.%s", (long long)tv.tv_sec,
+	    (long)tv.tv_usec, (long)getpid(), ++counter,
+	    i > 0 ? safe : "localhost");
+}
+
+static void
+close_dirs(struct ms_delivery *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		if (d->newdirs[i] >= 0)
+			close(d->newdirs[i]);
+	if (d->tmpdir >= 0)
+		close(d->tmpdir);
+	free(d->newdirs);
+	free(d);
+}
+
+/* Open the mailboxes' directories; the temporary file goes in the first
+ * one's tmp/, so that it can be linked into every new/ of the store. */
+static int
+open_targets(struct ms_delivery *d, int storefd, const char *const *names)
+{
+	int box;
+	size_t i;
+
+	for (i = 0; i < d->n; i++) {
+		if ((box = open_box(storefd, names[i])) < 0)
+			return -1;
+		d->newdirs[i] = open_sub(box, "new");
+		if (i == 0 && d->newdirs[i] >= 0)
+			d->tmpdir = open_sub(box, "tmp");
+		close(box);
+		if (d->newdirs[i] < 0 || (i == 0 && d->tmpdir < 0))
+			return -1;
+	}
+	return 0;
+}
+
+enum ms_result
+ms_deliver_open(struct ms_delivery **dp, const char *store, const char *host,
+    const char *const *names, size_t n, char *id, size_t idsize)
+{
+	struct ms_delivery *d;
+	int storefd, tries, err;
+	size_t i;
+
+	if (n == 0)
+		return MS_PERM;
+	if ((d = calloc(1, sizeof(*d))) == NULL ||
+	    (d->newdirs = calloc(n, sizeof(int))) == NULL) {
+		free(d);
+		return MS_TEMP;
+	}
+	d->n = n;
+	d->tmpdir = d->fd = -1;
+	for (i = 0; i < n; i++)
+		d->newdirs[i] = -1;
+	if ((storefd = open_store(store)) < 0 ||
+	    open_targets(d, storefd, names) < 0)
+		goto fail;
+	for (tries = 0; tries < 10 && d->fd < 0; tries++) {
+		unique_name(d->base, sizeof(d->base), host);
+		d->fd = openat(d->tmpdir, d->base, O_WRONLY | O_CREAT |
+		    O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (d->fd < 0 && errno != EEXIST)
+			goto fail;
+	}
+	if (d->fd < 0)
+		goto fail;
+	close(storefd);
+	snprintf(id, idsize, "%s", d->base);
+	*dp = d;
+	return MS_OK;
+fail:
+	err = errno;
+	log_msg(LOG_ERR, "delivery to %s: cannot open: %s", names[0],
+	    strerror(err));
+	if (storefd >= 0)
+		close(storefd);
+	close_dirs(d);
+	return result(err);
+}
+
+/* Write the buffered octets to the file. */
+static int
+drain(struct ms_delivery *d)
+{
+	size_t off = 0;
+	ssize_t w;
+
+	while (off < d->blen) {
+		w = write(d->fd, d->buf + off, d->blen - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = EIO;
+			log_msg(LOG_ERR, "delivery %s: write: %s", d->base,
+			    strerror(errno));
+			d->failed = 1;
+			return -1;
+		}
+		off += (size_t)w;
+	}
+	d->blen = 0;
+	return 0;
+}
+
+enum ms_result
+ms_deliver_write(struct ms_delivery *d, const char *buf, size_t len)
+{
+	const char *p, *end = buf + len;
+	size_t n;
+
+	if (d->failed)
+		return MS_TEMP;
+	for (p = buf; (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
+		d->lines++;
+	d->size += (off_t)len;
+	while (len > 0) {
+		if (d->blen == sizeof(d->buf) && drain(d) < 0)
+			return MS_TEMP;
+		n = sizeof(d->buf) - d->blen;
+		if (n > len)
+			n = len;
+		memcpy(d->buf + d->blen, buf, n);
+		d->blen += n;
+		buf += n;
+		len -= n;
+	}
+	return MS_OK;
+}
+
+/* Remove the links made so far (the first k) and make that durable. */
+static void
+unlink_new(struct ms_delivery *d, size_t k, const char *final)
+{
+	size_t i;
+
+	for (i = 0; i < k; i++)
+		if (unlinkat(d->newdirs[i], final, 0) < 0 ||
+		    fsync(d->newdirs[i]) < 0)
+			log_msg(LOG_ERR, "delivery %s: cannot roll back: %s",
+			    d->base, strerror(errno));
+}
+
+enum ms_result
+ms_deliver_commit(struct ms_delivery *d)
+{
+	char final[sizeof(d->base) + 64];
+	const char *step;
+	size_t i, k = 0;
+	int fd = d->fd, err;
+
+	final[0] = '\0';
+	step = "write";
+	if (d->failed || drain(d) < 0)
+		goto fail;
+	d->fd = -1;
+	step = "fsync";
+	if (fsync(fd) < 0)
+		goto fail;
+	step = "close";
+	if (close(fd) < 0) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	snprintf(final, sizeof(final), "%s,S=%lld,W=%lld", d->base,
+	    (long long)d->size, (long long)(d->size + d->lines));
+	step = "link";
+	for (k = 0; k < d->n; k++)
+		if (linkat(d->tmpdir, d->base, d->newdirs[k], final, 0) < 0)
+			goto fail;
+	step = "fsync new/";
+	for (i = 0; i < d->n; i++)
+		if (fsync(d->newdirs[i]) < 0)
+			goto fail;
+	/* The message is safe; a failure here only leaves an orphan in
+	 * tmp/ for the cleanup rule. */
+	if (unlinkat(d->tmpdir, d->base, 0) < 0)
+		log_msg(LOG_WARNING, "delivery %s: cannot remove from tmp/: %s",
+		    d->base, strerror(errno));
+	close_dirs(d);
+	return MS_OK;
+fail:
+	err = errno;
+	log_msg(LOG_ERR, "delivery %s: %s: %s", d->base, step, strerror(err));
+	d->fd = -1;
+	if (fd >= 0)
+		close(fd);
+	unlink_new(d, k, final);
+	(void)unlinkat(d->tmpdir, d->base, 0);
+	close_dirs(d);
+	return result(err);
+}
+
+void
+ms_deliver_abort(struct ms_delivery *d)
+{
+	if (d->fd >= 0) {
+		close(d->fd);
+		(void)unlinkat(d->tmpdir, d->base, 0);
+	}
+	close_dirs(d);
+}
+
+/* --- Maildrops ----------------------------------------------------- */
+
+struct msg {
+	char	*name;		/* file name in new/ or cur/ */
+	int	cur;		/* in cur/ rather than new/ */
+	int	deleted;
+	off_t	size;		/* wire size */
+	long long secs;		/* sort keys from the name */
+	long	usec;
+};
+
+struct ms_mailbox {
+	int	boxfd, dirs[2];	/* the mailbox, its new/ and cur/ */
+	struct msg *msgs;
+	size_t	n;
+	char	uid[71];
+};
+
+struct ms_reader {
+	int	fd;
+	int	cr;		/* the last octet read was a CR */
+	int	lf;		/* the last octet read was a LF */
+	int	any;		/* anything read at all */
+	int	done;
+};
+
+/* Convert n raw octets to wire form into out (room for 2n), updating the
+ * reader's state; out may be NULL to count only.  Returns the wire
+ * octets. */
+static size_t
+wire(struct ms_reader *r, const char *in, size_t n, char *out)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < n; i++) {
+		if (in[i] == '\n' && !r->cr) {
+			if (out != NULL)
+				out[o] = '\r';
+			o++;
+		}
+		if (out != NULL)
+			out[o] = in[i];
+		o++;
+		r->cr = in[i] == '\r';
+		r->lf = in[i] == '\n';
+	}
+	if (n > 0)
+		r->any = 1;
+	return o;
+}
+
+/* What a message lacking a final line end gets at its end. */
+static size_t
+wire_end(const struct ms_reader *r)
+{
+	return r->any && !r->lf ? 2 : 0;
+}
+
+/* Wire size of the file at dirfd/name by reading it. */
+static off_t
+scan_size(int dirfd, const char *name)
+{
+	struct ms_reader r = { 0 };
+	char buf[IO_BUFSIZE];
+	off_t total = 0;
+	ssize_t n;
+	int fd;
+
+	if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return -1;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		total += (off_t)wire(&r, buf, (size_t)n, NULL);
+	close(fd);
+	return n < 0 ? -1 : total + (off_t)wire_end(&r);
+}
+
+/* The value of field ",X=" in a Maildir name, or -1. */
+static long long
+name_field(const char *name, const char *field)
+{
+	const char *p = strstr(name, field), *end;
+	char *stop;
+	long long v;
+
+	end = strchr(name, ':');
+	if (p == NULL || (end != NULL && p > end))
+		return -1;
+	p += strlen(field);
+	if (*p < '0' || *p > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(p, &stop, 10);
+	if (errno != 0 || (*stop != ',' && *stop != ':' && *stop != '\0'))
+		return -1;
+	return v;
+}
+
+/* Wire size of a message: the W= of its name when its S= matches the
+ * file, so that a maildrop is listed without reading it; else counted. */
+static off_t
+msg_size(int dirfd, const char *name, off_t disk)
+{
+	long long s = name_field(name, ",S="), w = name_field(name, ",W=");
+
+	if (s == (long long)disk && w >= s)
+		return (off_t)w;
+	return scan_size(dirfd, name);
+}
+
+/* Add one directory entry to the snapshot if it is a plain message. */
+static int
+add_msg(struct ms_mailbox *m, size_t *cap, int cur, const char *name)
+{
+	struct stat st;
+	struct msg *x;
+	char *p;
+
+	if (name[0] == '.' || m->n >= POP3_MESSAGES_MAX)
+		return 0;
+	/* Links are never followed and other file types never served. */
+	if (fstatat(m->dirs[cur], name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !S_ISREG(st.st_mode))
+		return 0;
+	if (m->n == *cap) {
+		*cap = *cap == 0 ? 64 : *cap * 2;
+		if ((x = reallocarray(m->msgs, *cap, sizeof(*x))) == NULL)
+			return -1;
+		m->msgs = x;
+	}
+	x = &m->msgs[m->n];
+	memset(x, 0, sizeof(*x));
+	x->cur = cur;
+	if ((x->size = msg_size(m->dirs[cur], name, st.st_size)) < 0)
+		return 0;
+	if ((x->name = strdup(name)) == NULL)
+		return -1;
+	x->secs = strtoll(name, &p, 10);
+	if (p[0] == '.' && p[1] == 'M')
+		x->usec = strtol(p + 2, NULL, 10);
+	m->n++;
+	return 0;
+}
+
+static int
+by_age(const void *a, const void *b)
+{
+	const struct msg *x = a, *y = b;
+
+	if (x->secs != y->secs)
+		return x->secs < y->secs ? -1 : 1;
+	if (x->usec != y->usec)
+		return x->usec < y->usec ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* Read new/ and cur/ into the snapshot, oldest first. */
+static int
+snapshot(struct ms_mailbox *m)
+{
+	struct dirent *e;
+	size_t cap = 0;
+	DIR *dir;
+	int cur, fd;
+
+	for (cur = 0; cur < 2; cur++) {
+		if ((fd = dup(m->dirs[cur])) < 0)
+			return -1;
+		if ((dir = fdopendir(fd)) == NULL) {
+			close(fd);
+			return -1;
+		}
+		while ((e = readdir(dir)) != NULL)
+			if (add_msg(m, &cap, cur, e->d_name) < 0) {
+				closedir(dir);
+				return -1;
+			}
+		closedir(dir);
+	}
+	if (m->n > 0)
+		qsort(m->msgs, m->n, sizeof(*m->msgs), by_age);
+	return 0;
+}
+
+/* Remove files a crash left in tmp/ (the Maildir rule: 36 hours). */
+static void
+clean_tmp(int boxfd)
+{
+	struct dirent *e;
+	struct stat st;
+	DIR *dir;
+	time_t old = time(NULL) - STORE_TMP_AGE;
+	int fd;
+
+	if ((fd = open_sub(boxfd, "tmp")) < 0)
+		return;
+	if ((dir = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	while ((e = readdir(dir)) != NULL)
+		if (e->d_name[0] != '.' &&
+		    fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode) && st.st_mtime < old &&
+		    unlinkat(fd, e->d_name, 0) == 0)
+			log_msg(LOG_INFO, "removed stale tmp/%s", e->d_name);
+	closedir(dir);
+}
+
+enum ms_result
+ms_mailbox_open(struct ms_mailbox **mp, const char *store, const char *name)
+{
+	struct ms_mailbox *m;
+	int storefd, err;
+
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return MS_TEMP;
+	m->boxfd = m->dirs[0] = m->dirs[1] = -1;
+	if ((storefd = open_store(store)) < 0)
+		goto fail;
+	m->boxfd = open_box(storefd, name);
+	err = errno;
+	close(storefd);
+	errno = err;
+	if (m->boxfd < 0)
+		goto fail;
+	/* flock on the directory: released by the kernel however the
+	 * session ends, so a crash cannot leave the maildrop locked. */
+	if (flock(m->boxfd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK) {
+			ms_mailbox_close(m);
+			return MS_LOCKED;
+		}
+		goto fail;
+	}
+	if ((m->dirs[0] = open_sub(m->boxfd, "new")) < 0 ||
+	    (m->dirs[1] = open_sub(m->boxfd, "cur")) < 0 ||
+	    snapshot(m) < 0)
+		goto fail;
+	clean_tmp(m->boxfd);
+	*mp = m;
+	return MS_OK;
+fail:
+	err = errno;
+	log_msg(LOG_ERR, "mailbox %s: cannot open: %s", name, strerror(err));
+	ms_mailbox_close(m);
+	return result(err);
+}
+
+size_t
+ms_count(const struct ms_mailbox *m)
+{
+	return m->n;
+}
+
+void
+ms_stat(const struct ms_mailbox *m, size_t *count, off_t *octets)
+{
+	size_t i;
+
+	*count = 0;
+	*octets = 0;
+	for (i = 0; i < m->n; i++)
+		if (!m->msgs[i].deleted) {
+			(*count)++;
+			*octets += m->msgs[i].size;
+		}
+}
+
+off_t
+ms_size(const struct ms_mailbox *m, size_t i)
+{
+	return m->msgs[i].size;
+}
+
+/* FNV-1a, for ids of foreign names that cannot serve as UIDL as they
+ * are. */
+static unsigned long long
+fnv(const char *s, size_t n, unsigned long long h)
+{
+	while (n-- > 0)
+		h = (h ^ (unsigned char)*s++) * 0x100000001b3ULL;
+	return h;
+}
+
+const char *
+ms_uid(const struct ms_mailbox *m, size_t i)
+{
+	struct ms_mailbox *w = (struct ms_mailbox *)m;
+	const char *name = m->msgs[i].name;
+	size_t n = strcspn(name, ",:"), k;
+
+	/* The base name is unique and survives a move from new/ to cur/
+	 * and a change of flags. */
+	for (k = 0; k < n && name[k] > 0x20 && name[k] < 0x7f; k++)
+		;
+	if (k == n && n > 0 && n < sizeof(w->uid)) {
+		memcpy(w->uid, name, n);
+		w->uid[n] = '\0';
+	} else
+		snprintf(w->uid, sizeof(w->uid), "H%016llx%016llx",
+		    fnv(name, n, 0xcbf29ce484222325ULL),
+		    fnv(name, n, 0x84222325cbf29ce4ULL));
+	return w->uid;
+}
+
+void
+ms_mark(struct ms_mailbox *m, size_t i)
+{
+	m->msgs[i].deleted = 1;
+}
+
+int
+ms_marked(const struct ms_mailbox *m, size_t i)
+{
+	return m->msgs[i].deleted;
+}
+
+void
+ms_unmark_all(struct ms_mailbox *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++)
+		m->msgs[i].deleted = 0;
+}
+
+enum ms_result
+ms_update(struct ms_mailbox *m)
+{
+	enum ms_result r = MS_OK;
+	int touched[2] = { 0, 0 }, cur;
+	size_t i;
+
+	for (i = 0; i < m->n; i++) {
+		if (!m->msgs[i].deleted)
+			continue;
+		cur = m->msgs[i].cur;
+		if (unlinkat(m->dirs[cur], m->msgs[i].name, 0) < 0 &&
+		    errno != ENOENT) {
+			log_msg(LOG_ERR, "cannot delete %s: %s",
+			    m->msgs[i].name, strerror(errno));
+			r = MS_TEMP;
+		}
+		touched[cur] = 1;
+	}
+	for (cur = 0; cur < 2; cur++)
+		if (touched[cur] && fsync(m->dirs[cur]) < 0)
+			r = MS_TEMP;
+	return r;
+}
+
+void
+ms_mailbox_close(struct ms_mailbox *m)
+{
+	size_t i;
+
+	if (m->dirs[0] >= 0)
+		close(m->dirs[0]);
+	if (m->dirs[1] >= 0)
+		close(m->dirs[1]);
+	if (m->boxfd >= 0)
+		close(m->boxfd);
+	for (i = 0; i < m->n; i++)
+		free(m->msgs[i].name);
+	free(m->msgs);
+	free(m);
+}
+
+enum ms_result
+ms_read_open(struct ms_mailbox *m, size_t i, struct ms_reader **rp)
+{
+	struct ms_reader *r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return MS_TEMP;
+	r->fd = openat(m->dirs[m->msgs[i].cur], m->msgs[i].name,
+	    O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (r->fd < 0) {
+		log_msg(LOG_ERR, "cannot open %s: %s", m->msgs[i].name,
+		    strerror(errno));
+		free(r);
+		return MS_TEMP;
+	}
+	*rp = r;
+	return MS_OK;
+}
+
+ssize_t
+ms_read(struct ms_reader *r, char *buf, size_t len)
+{
+	char raw[IO_BUFSIZE / 2];
+	size_t want = len / 2;
+	ssize_t n;
+
+	if (r->done)
+		return 0;
+	if (want > sizeof(raw))
+		want = sizeof(raw);
+	do
+		n = read(r->fd, raw, want);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -1;
+	if (n > 0)
+		return (ssize_t)wire(r, raw, (size_t)n, buf);
+	r->done = 1;
+	if (wire_end(r) == 0)
+		return 0;
+	memcpy(buf, "\r\n", 2);
+	return 2;
+}
+
+void
+ms_read_close(struct ms_reader *r)
+{
+	close(r->fd);
+	free(r);
+}

@@ -1,0 +1,102 @@
+/*
+ * mailstore.h: the store, the only code that knows the disk layout.
+ *
+ * Each user has a standard Maildir, STORE/<address as spelled in the users
+ * file>/{tmp,new,cur}, created on first use.  Messages are kept with LF
+ * line ends; their names carry the size on disk (S=) and the size with
+ * CRLF line ends (W=), which is what POP3 reports.
+ *
+ * Results are MS_OK, or MS_TEMP for a failure that may pass (the client
+ * should retry: 4xx, -ERR [SYS/TEMP]) and MS_PERM for one that will not
+ * (5xx).  Every errno is temporary except those that say the request can
+ * never work (ENAMETOOLONG, EINVAL): deferred mail is better than bounced
+ * mail.
+ */
+#ifndef MAILSTORE_H
+#define MAILSTORE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+enum ms_result {
+	MS_OK = 0,
+	MS_TEMP = -1,
+	MS_PERM = -2,
+	MS_LOCKED = -3		/* the maildrop is in use by another session */
+};
+
+/* Delivery: open, write, then commit or abort. */
+struct ms_delivery;
+
+/* Start a delivery of one message to the n mailboxes names (users-file
+ * spellings, distinct), creating store and mailboxes as needed; host is
+ * this machine's name, used in the unique file name.  On MS_OK *dp is a
+ * new delivery and id (size idsize) holds its unique id. */
+enum ms_result ms_deliver_open(struct ms_delivery **dp, const char *store,
+	    const char *host, const char *const *names, size_t n, char *id,
+	    size_t idsize);
+
+/* Append len bytes of the message (LF line ends) to the delivery.  Returns
+ * MS_OK or MS_TEMP; after a failure the delivery can only be aborted. */
+enum ms_result ms_deliver_write(struct ms_delivery *d, const char *buf,
+	    size_t len);
+
+/* Make the message durable in every mailbox at once, or in none: on any
+ * failure what was linked is removed.  Frees d.  Returns MS_OK only when
+ * the message and every directory entry naming it have been fsynced. */
+enum ms_result ms_deliver_commit(struct ms_delivery *d);
+
+/* Drop the delivery and its temporary file.  Frees d. */
+void	ms_deliver_abort(struct ms_delivery *d);
+
+/* Maildrops, as POP3 sees them. */
+struct ms_mailbox;
+
+/* Open and lock the mailbox name (a users-file spelling) and take a
+ * snapshot of its messages, oldest first.  Returns MS_OK with *mp set,
+ * MS_LOCKED if another session holds it, or MS_TEMP. */
+enum ms_result ms_mailbox_open(struct ms_mailbox **mp, const char *store,
+	    const char *name);
+
+/* Number of messages in the snapshot, deleted ones included. */
+size_t	ms_count(const struct ms_mailbox *m);
+
+/* Messages not marked deleted, and their total size on the wire. */
+void	ms_stat(const struct ms_mailbox *m, size_t *count, off_t *octets);
+
+/* Size on the wire (CRLF line ends, before dot-stuffing) of message i
+ * (0-based). */
+off_t	ms_size(const struct ms_mailbox *m, size_t i);
+
+/* Unique id of message i, stable across sessions: at most 70 printable
+ * ASCII octets (RFC 1939 section 7). */
+const char *ms_uid(const struct ms_mailbox *m, size_t i);
+
+/* Mark, test, and clear deletion marks. */
+void	ms_mark(struct ms_mailbox *m, size_t i);
+int	ms_marked(const struct ms_mailbox *m, size_t i);
+void	ms_unmark_all(struct ms_mailbox *m);
+
+/* Remove every marked message from disk (the POP3 UPDATE state).  Returns
+ * MS_OK, or MS_TEMP if some could not be removed. */
+enum ms_result ms_update(struct ms_mailbox *m);
+
+/* Release the lock and free m; nothing is deleted. */
+void	ms_mailbox_close(struct ms_mailbox *m);
+
+/* Reading one message in its wire form: LF becomes CRLF, and a message
+ * that does not end with a line end gets one. */
+struct ms_reader;
+
+/* Open message i for reading.  Returns MS_OK with *rp set, or MS_TEMP. */
+enum ms_result ms_read_open(struct ms_mailbox *m, size_t i,
+	    struct ms_reader **rp);
+
+/* Read up to len (at least 2) wire octets into buf.  Returns the count,
+ * 0 at the end, or -1 on a read error. */
+ssize_t	ms_read(struct ms_reader *r, char *buf, size_t len);
+
+/* Close and free r. */
+void	ms_read_close(struct ms_reader *r);
+
+#endif

@@ -1,0 +1,704 @@
+/*
+ * smtp-handler.c: one SMTP session (RFC 5321) on standard input and
+ * output, for mail to the local users of the users file.  Mail is never
+ * relayed: a recipient is either a local user (or postmaster at a local
+ * domain) or refused.
+ *
+ * A message is written to the store as it arrives and acknowledged only
+ * after the store has made it durable.  Only CRLF "." CRLF ends DATA; a
+ * bare CR or LF anywhere makes the whole message (or command) invalid, so
+ * no reading of line ends can make one message into two (SMTP smuggling).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "address.h"
+#include "config.h"
+#include "limits.h"
+#include "lineio.h"
+#include "log.h"
+#include "mailstore.h"
+#include "users.h"
+
+/* Session states; a command row lists the states it is legal in. */
+enum state {
+	S_START = 1,		/* before HELO or EHLO */
+	S_READY = 2,		/* no transaction */
+	S_MAIL = 4,		/* sender given */
+	S_RCPT = 8		/* at least one recipient */
+};
+#define S_ANY	(S_START | S_READY | S_MAIL | S_RCPT)
+
+/* Every reply of the program (RFC 5321 4.2, RFC 3463 enhanced codes; RFC
+ * 2034 leaves them out of the greeting and the HELO and EHLO replies). */
+enum reply {
+	SR_NONE,			/* already replied */
+	SR_OK, SR_SENDER_OK, SR_RCPT_OK, SR_VRFY, SR_HELP, SR_BYE,
+	SR_NEED_HELO, SR_NESTED_MAIL, SR_NEED_MAIL, SR_NEED_RCPT,
+	SR_SYNTAX_MAIL, SR_SYNTAX_RCPT, SR_NO_ARG, SR_NEED_ARG, SR_BAD_HELO,
+	SR_BAD_SENDER, SR_BAD_RCPT, SR_UTF8, SR_PARAM_UNKNOWN, SR_PARAM_VALUE,
+	SR_SIZE, SR_NO_USER, SR_RELAY, SR_TOO_MANY_RCPT, SR_USERS_TEMP,
+	SR_TOO_BIG, SR_BAD_LINE_END, SR_LONG_LINE, SR_NUL, SR_STORE_TEMP,
+	SR_STORE_PERM, SR_NOT_IMPL, SR_UNKNOWN, SR_CMD_LONG, SR_CMD_BARE,
+	SR_CMD_NUL, SR_ERRORS, SR_TIMEOUT
+};
+
+static const struct {
+	const char *code, *text;
+} replies[] = {
+	[SR_OK] =		{ "250 2.0.0", "Ok" },
+	[SR_SENDER_OK] =		{ "250 2.1.0", "Sender ok" },
+	[SR_RCPT_OK] =		{ "250 2.1.5", "Recipient ok" },
+	[SR_VRFY] =		{ "252 2.5.0", "Cannot VRFY user, but will "
+				    "accept message for local users" },
+	[SR_HELP] =		{ "214 2.0.0", "Commands: HELO EHLO MAIL RCPT "
+				    "DATA RSET VRFY NOOP QUIT HELP" },
+	[SR_BYE] =		{ "221 2.0.0", "Bye" },
+	[SR_NEED_HELO] =		{ "503 5.5.1", "Send HELO or EHLO first" },
+	[SR_NESTED_MAIL] =	{ "503 5.5.1", "Sender already given" },
+	[SR_NEED_MAIL] =		{ "503 5.5.1", "Need MAIL first" },
+	[SR_NEED_RCPT] =		{ "503 5.5.1", "Need RCPT first" },
+	[SR_SYNTAX_MAIL] =	{ "501 5.5.4", "Syntax: MAIL FROM:<address>" },
+	[SR_SYNTAX_RCPT] =	{ "501 5.5.4", "Syntax: RCPT TO:<address>" },
+	[SR_NO_ARG] =		{ "501 5.5.4", "No argument allowed" },
+	[SR_NEED_ARG] =		{ "501 5.5.4", "Argument required" },
+	[SR_BAD_HELO] =		{ "501 5.5.4", "Syntax: HELO domain" },
+	[SR_BAD_SENDER] =	{ "501 5.1.7", "Bad sender address syntax" },
+	[SR_BAD_RCPT] =		{ "501 5.1.3", "Bad recipient address syntax" },
+	[SR_UTF8] =		{ "553 5.6.7", "Non-ASCII address needs "
+				    "SMTPUTF8" },
+	[SR_PARAM_UNKNOWN] =	{ "555 5.5.4", "Unsupported parameter" },
+	[SR_PARAM_VALUE] =	{ "501 5.5.4", "Bad parameter value" },
+	[SR_SIZE] =		{ "552 5.3.4", "Message size exceeds fixed "
+				    "limit" },
+	[SR_NO_USER] =		{ "550 5.1.1", "No such user here" },
+	[SR_RELAY] =		{ "550 5.7.1", "Relaying denied" },
+	[SR_TOO_MANY_RCPT] =	{ "452 4.5.3", "Too many recipients" },
+	[SR_USERS_TEMP] =	{ "451 4.3.0", "Users file unavailable, try "
+				    "again later" },
+	[SR_TOO_BIG] =		{ "552 5.3.4", "Message too big, not "
+				    "delivered" },
+	[SR_BAD_LINE_END] =	{ "554 5.6.0", "Message has a bare CR or LF; "
+				    "lines must end with CRLF; not delivered" },
+	[SR_LONG_LINE] =		{ "554 5.6.0", "Message has a line over 1000 "
+				    "octets; not delivered" },
+	[SR_NUL] =		{ "554 5.6.0", "Message has a NUL octet; not "
+				    "delivered" },
+	[SR_STORE_TEMP] =	{ "451 4.3.0", "Temporary failure storing "
+				    "message, try again later" },
+	[SR_STORE_PERM] =	{ "554 5.3.0", "Message cannot be stored" },
+	[SR_NOT_IMPL] =		{ "502 5.5.1", "Command not implemented" },
+	[SR_UNKNOWN] =		{ "500 5.5.1", "Unknown command" },
+	[SR_CMD_LONG] =		{ "500 5.5.2", "Line too long" },
+	[SR_CMD_BARE] =		{ "500 5.5.2", "Bare CR or LF in command; "
+				    "lines must end with CRLF" },
+	[SR_CMD_NUL] =		{ "500 5.5.2", "NUL octet in command" },
+	[SR_ERRORS] =		{ "421 4.7.0", "Too many errors, closing "
+				    "connection" },
+	[SR_TIMEOUT] =		{ "421 4.4.2", "Timeout, closing connection" },
+};
+
+struct session {
+	struct io io;
+	struct config cfg;
+	struct users users;
+	enum state state;
+	int	esmtp;		/* EHLO rather than HELO */
+	int	quit;
+	int	errors;		/* 5xx replies so far */
+	unsigned long delivered;
+	char	peer[64];
+	char	helo[256];
+	char	postmaster[ADDRESS_MAX + 1];	/* users-file spelling */
+	struct address sender;
+	int	utf8;		/* MAIL had SMTPUTF8 */
+	char	(*rcpt)[ADDRESS_MAX + 1];	/* mailbox names */
+	size_t	nrcpt;
+	char	first_rcpt[ADDRESS_MAX + 1];	/* as the client wrote it */
+	char	line[SMTP_TEXT_MAX + 1];
+};
+
+static void
+reply(struct session *s, enum reply r)
+{
+	if (r == SR_NONE)
+		return;
+	if (replies[r].code[0] == '5')
+		s->errors++;
+	if (replies[r].code[0] == '4' && replies[r].code[1] == '2')
+		io_printf(&s->io, "%s %s %s", replies[r].code, s->cfg.host,
+		    replies[r].text);
+	else
+		io_printf(&s->io, "%s %s", replies[r].code, replies[r].text);
+}
+
+/* End the session after reply r (SR_NONE: none) with status. */
+static void __attribute__((noreturn))
+finish(struct session *s, enum reply r, int status)
+{
+	reply(s, r);
+	io_flush(&s->io);
+	log_msg(LOG_INFO, "end peer=%s delivered=%lu errors=%d status=%d",
+	    s->peer, s->delivered, s->errors, status);
+	exit(status);
+}
+
+static void
+reset(struct session *s)
+{
+	s->nrcpt = 0;
+	s->utf8 = 0;
+	if (s->state != S_START)
+		s->state = S_READY;
+}
+
+static int
+has_8bit(const char *p)
+{
+	for (; *p != '\0'; p++)
+		if ((unsigned char)*p >= 0x80)
+			return 1;
+	return 0;
+}
+
+/* --- Commands ------------------------------------------------------ */
+
+/* A HELO or EHLO argument: printable ASCII without spaces.  RFC 5321
+ * 4.1.4 forbids refusing a session for a name that does not match. */
+static enum reply
+greet(struct session *s, const char *arg, int esmtp)
+{
+	size_t i, n = strlen(arg);
+
+	for (i = 0; i < n; i++)
+		if (arg[i] <= ' ' || arg[i] >= 0x7f)
+			return SR_BAD_HELO;
+	if (n == 0 || n >= sizeof(s->helo))
+		return SR_BAD_HELO;
+	memcpy(s->helo, arg, n + 1);
+	s->esmtp = esmtp;
+	s->state = S_READY;
+	reset(s);
+	return SR_NONE;
+}
+
+static enum reply
+cmd_helo(struct session *s, char *arg)
+{
+	enum reply r = greet(s, arg, 0);
+
+	if (r == SR_NONE)
+		io_printf(&s->io, "250 %s", s->cfg.host);
+	return r;
+}
+
+static enum reply
+cmd_ehlo(struct session *s, char *arg)
+{
+	enum reply r = greet(s, arg, 1);
+
+	if (r != SR_NONE)
+		return r;
+	io_printf(&s->io, "250-%s", s->cfg.host);
+	io_printf(&s->io, "250-PIPELINING");
+	io_printf(&s->io, "250-SIZE %lld", s->cfg.max_size);
+	io_printf(&s->io, "250-8BITMIME");
+	io_printf(&s->io, "250-ENHANCEDSTATUSCODES");
+	io_printf(&s->io, "250 SMTPUTF8");
+	return SR_NONE;
+}
+
+/* One MAIL parameter (RFC 5321 4.1.2 esmtp-param); *seen collects the
+ * keywords given so far, since none may repeat. */
+static enum reply
+mail_param(struct session *s, char *p, int *seen, int *utf8)
+{
+	char *val = strchr(p, '='), *end;
+	unsigned long long size;
+
+	if (val != NULL)
+		*val++ = '\0';
+	if (strcasecmp(p, "SIZE") == 0 && !(*seen & 1)) {
+		*seen |= 1;
+		if (val == NULL || val[0] < '0' || val[0] > '9' ||
+		    strspn(val, "0123456789") != strlen(val))
+			return SR_PARAM_VALUE;
+		errno = 0;
+		size = strtoull(val, &end, 10);
+		if (errno != 0 || size > (unsigned long long)s->cfg.max_size)
+			return SR_SIZE;
+	} else if (strcasecmp(p, "BODY") == 0 && !(*seen & 2)) {
+		*seen |= 2;
+		if (val == NULL || (strcasecmp(val, "7BIT") != 0 &&
+		    strcasecmp(val, "8BITMIME") != 0))
+			return SR_PARAM_VALUE;
+	} else if (strcasecmp(p, "SMTPUTF8") == 0 && !(*seen & 4)) {
+		*seen |= 4;
+		if (val != NULL)
+			return SR_PARAM_VALUE;
+		*utf8 = 1;
+	} else if (strcasecmp(p, "SIZE") == 0 || strcasecmp(p, "BODY") == 0 ||
+	    strcasecmp(p, "SMTPUTF8") == 0)
+		return SR_PARAM_VALUE;
+	else
+		return SR_PARAM_UNKNOWN;
+	return SR_NONE;
+}
+
+/* Parse "FROM:<path> params" or "TO:<path> params" after the keyword.
+ * Returns SR_NONE with *a and *rest set, or the reply for the error. */
+static enum reply
+parse_path(char *arg, const char *key, struct address *a, char **rest,
+    enum reply syntax, enum reply bad)
+{
+	size_t used, klen = strlen(key);
+	char *p;
+
+	if (strncasecmp(arg, key, klen) != 0)
+		return syntax;
+	p = arg + klen;
+	p += strspn(p, " ");
+	if (*p != '<')
+		return syntax;
+	switch (addr_parse_path(p, strlen(p), 1, a, &used)) {
+	case ADDR_OK:
+		break;
+	default:
+		return strchr(p, '>') == NULL ? syntax : bad;
+	}
+	p += used;
+	if (*p != '\0' && *p != ' ')
+		return syntax;
+	*rest = p;
+	return SR_NONE;
+}
+
+static enum reply
+cmd_mail(struct session *s, char *arg)
+{
+	enum reply r;
+	struct address a;
+	char *rest, *p;
+	int seen = 0, utf8 = 0;
+
+	r = parse_path(arg, "FROM:", &a, &rest, SR_SYNTAX_MAIL, SR_BAD_SENDER);
+	if (r != SR_NONE)
+		return r;
+	if (a.kind == ADDR_POSTMASTER)
+		return SR_BAD_SENDER;
+	while ((p = strsep(&rest, " ")) != NULL)
+		if (*p != '\0' && (r = mail_param(s, p, &seen, &utf8)) !=
+		    SR_NONE)
+			return r;
+	if (!utf8 && has_8bit(a.text))
+		return SR_UTF8;
+	s->sender = a;
+	s->utf8 = utf8;
+	s->state = S_MAIL;
+	return SR_SENDER_OK;
+}
+
+/* The mailbox for a recipient, or NULL with *r set to the refusal. */
+static const char *
+resolve(struct session *s, const struct address *a, enum reply *r)
+{
+	const struct user *u;
+
+	if (users_refresh(&s->users) < 0) {
+		log_msg(LOG_ERR, "users file %s: %s", s->cfg.users_path,
+		    strerror(errno));
+		*r = SR_USERS_TEMP;
+		return NULL;
+	}
+	*r = SR_NO_USER;
+	if (a->kind == ADDR_POSTMASTER)
+		return s->postmaster[0] != '\0' ? s->postmaster : NULL;
+	if ((u = users_find(&s->users, a->text)) != NULL)
+		return u->address;
+	if (!users_local_domain(&s->users, a->text + a->at + 1)) {
+		*r = SR_RELAY;
+		return NULL;
+	}
+	/* RFC 5321 4.5.1: postmaster at every local domain. */
+	if (!a->quoted && a->at == 10 &&
+	    strncasecmp(a->text, "postmaster", 10) == 0 &&
+	    s->postmaster[0] != '\0')
+		return s->postmaster;
+	return NULL;
+}
+
+static enum reply
+cmd_rcpt(struct session *s, char *arg)
+{
+	const char *box;
+	struct address a;
+	enum reply r;
+	char *rest;
+	size_t i;
+
+	r = parse_path(arg, "TO:", &a, &rest, SR_SYNTAX_RCPT, SR_BAD_RCPT);
+	if (r != SR_NONE)
+		return r;
+	if (a.kind == ADDR_NULL)
+		return SR_BAD_RCPT;
+	if (rest[strspn(rest, " ")] != '\0')
+		return SR_PARAM_UNKNOWN;
+	if (!s->utf8 && has_8bit(a.text))
+		return SR_UTF8;
+	if ((box = resolve(s, &a, &r)) == NULL)
+		return r;
+	/* The same mailbox twice gets one copy. */
+	for (i = 0; i < s->nrcpt; i++)
+		if (strcmp(s->rcpt[i], box) == 0)
+			return SR_RCPT_OK;
+	if (s->nrcpt >= (size_t)s->cfg.max_rcpt)
+		return SR_TOO_MANY_RCPT;
+	if (s->nrcpt == 0)
+		snprintf(s->first_rcpt, sizeof(s->first_rcpt), "%s", a.text);
+	snprintf(s->rcpt[s->nrcpt++], ADDRESS_MAX + 1, "%s", box);
+	s->state = S_RCPT;
+	return SR_RCPT_OK;
+}
+
+/* Write the trace fields (RFC 5321 4.4) in front of the message. */
+static enum ms_result
+trace(struct session *s, struct ms_delivery *d, const char *id)
+{
+	char buf[2048], date[64], rcpt[ADDRESS_MAX + 16];
+	time_t now = time(NULL);
+	struct tm tm;
+	int n;
+
+	if (localtime_r(&now, &tm) == NULL ||
+	    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm) == 0)
+		snprintf(date, sizeof(date), "%lld", (long long)now);
+	rcpt[0] = '\0';
+	if (s->nrcpt == 1)
+		snprintf(rcpt, sizeof(rcpt), "\n\tfor <%s>", s->first_rcpt);
+	n = snprintf(buf, sizeof(buf),
+	    "Return-Path: <%s>\n"
+	    "Received: from %s (%s%s%s)\n"
+	    "\tby %s (smtp-handler) with %s id %s%s;\n"
+	    "\t%s\n",
+	    s->sender.text, s->helo,
+	    strcmp(s->peer, "unknown") == 0 ? "" : "[", s->peer,
+	    strcmp(s->peer, "unknown") == 0 ? "" : "]",
+	    s->cfg.host, s->utf8 ? "UTF8SMTP" : s->esmtp ? "ESMTP" : "SMTP",
+	    id, rcpt, date);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return MS_TEMP;
+	return ms_deliver_write(d, buf, (size_t)n);
+}
+
+/* What went wrong in a message body, in order of precedence. */
+struct body {
+	long long octets;	/* received, as the client counts them */
+	int	flags;		/* LINE_* seen in any line */
+	int	store;		/* store result of the last write */
+};
+
+/* Read the message up to CRLF "." CRLF, writing it to d while it is
+ * acceptable.  Returns IO_LINE at the final dot, or how input ended. */
+static enum io_status
+read_body(struct session *s, struct ms_delivery *d, struct body *b)
+{
+	enum io_status st;
+	size_t len;
+	int flags, prev_ok = 1;
+	char *p;
+
+	for (;;) {
+		st = io_getline(&s->io, s->line, SMTP_TEXT_MAX - 2, &len,
+		    &flags, s->cfg.data_timeout);
+		if (st != IO_LINE)
+			return st;
+		/* Only a "." line after a proper line end ends DATA. */
+		if (prev_ok && flags == 0 && len == 1 && s->line[0] == '.')
+			return IO_LINE;
+		prev_ok = !(flags & LINE_BARE_LF);
+		b->flags |= flags;
+		p = s->line;
+		if (len > 0 && p[0] == '.') {	/* RFC 5321 4.5.2 */
+			p++;
+			len--;
+		}
+		b->octets += (long long)len + 2;
+		if (b->flags != 0 || b->octets > s->cfg.max_size ||
+		    b->store != MS_OK)
+			continue;
+		p[len] = '\n';
+		b->store = ms_deliver_write(d, p, len + 1);
+	}
+}
+
+static enum reply
+cmd_data(struct session *s, char *arg)
+{
+	const char **list;
+	struct ms_delivery *d;
+	struct body b = { 0, 0, MS_OK };
+	enum io_status st;
+	enum ms_result mr;
+	char id[128];
+	size_t i;
+
+	(void)arg;
+	if ((list = calloc(s->nrcpt, sizeof(*list))) == NULL)
+		return SR_STORE_TEMP;
+	for (i = 0; i < s->nrcpt; i++)
+		list[i] = s->rcpt[i];
+	mr = ms_deliver_open(&d, s->cfg.store, s->cfg.host, list, s->nrcpt,
+	    id, sizeof(id));
+	free(list);
+	if (mr != MS_OK) {
+		reset(s);
+		return mr == MS_PERM ? SR_STORE_PERM : SR_STORE_TEMP;
+	}
+	b.store = trace(s, d, id);
+	io_printf(&s->io, "354 End data with <CR><LF>.<CR><LF>");
+	st = read_body(s, d, &b);
+	if (st != IO_LINE) {
+		/* Nothing is delivered from a message cut short. */
+		ms_deliver_abort(d);
+		finish(s, st == IO_TIMEOUT ? SR_TIMEOUT : SR_NONE, EXIT_ABORTED);
+	}
+	reset(s);
+	if (b.octets > s->cfg.max_size || b.flags != 0 || b.store != MS_OK) {
+		ms_deliver_abort(d);
+		if (b.octets > s->cfg.max_size)
+			return SR_TOO_BIG;
+		if (b.flags & LINE_TOOLONG)
+			return SR_LONG_LINE;
+		if (b.flags & LINE_NUL)
+			return SR_NUL;
+		if (b.flags != 0)
+			return SR_BAD_LINE_END;
+		return b.store == MS_PERM ? SR_STORE_PERM : SR_STORE_TEMP;
+	}
+	if ((mr = ms_deliver_commit(d)) != MS_OK)
+		return mr == MS_PERM ? SR_STORE_PERM : SR_STORE_TEMP;
+	s->delivered++;
+	log_msg(LOG_INFO, "delivered id=%s size=%lld recipients=%zu", id,
+	    b.octets, s->nrcpt);
+	io_printf(&s->io, "250 2.0.0 Ok: delivered as %s", id);
+	return SR_NONE;
+}
+
+static enum reply
+cmd_rset(struct session *s, char *arg)
+{
+	(void)arg;
+	reset(s);
+	return SR_OK;
+}
+
+static enum reply
+cmd_noop(struct session *s, char *arg)
+{
+	(void)s;
+	(void)arg;
+	return SR_OK;
+}
+
+/* RFC 5321 3.5.3: 252 neither confirms nor denies a user. */
+static enum reply
+cmd_vrfy(struct session *s, char *arg)
+{
+	(void)s;
+	(void)arg;
+	return SR_VRFY;
+}
+
+static enum reply
+cmd_help(struct session *s, char *arg)
+{
+	(void)s;
+	(void)arg;
+	return SR_HELP;
+}
+
+static enum reply
+cmd_quit(struct session *s, char *arg)
+{
+	(void)arg;
+	s->quit = 1;
+	return SR_BYE;
+}
+
+static enum reply
+cmd_not_impl(struct session *s, char *arg)
+{
+	(void)s;
+	(void)arg;
+	return SR_NOT_IMPL;
+}
+
+static enum reply
+cmd_unknown(struct session *s, char *arg)
+{
+	(void)s;
+	(void)arg;
+	return SR_UNKNOWN;
+}
+
+enum arg { ARG_NONE, ARG_NEED, ARG_ANY };
+
+/* The command table.  The dispatcher checks state and argument count;
+ * the last row, with no verb, takes every unknown verb. */
+static const struct command {
+	const char *verb;
+	int	states;
+	enum arg arg;
+	enum reply (*fn)(struct session *, char *);
+} commands[] = {
+	{ "HELO", S_ANY, ARG_NEED, cmd_helo },
+	{ "EHLO", S_ANY, ARG_NEED, cmd_ehlo },
+	{ "MAIL", S_READY, ARG_NEED, cmd_mail },
+	{ "RCPT", S_MAIL | S_RCPT, ARG_NEED, cmd_rcpt },
+	{ "DATA", S_RCPT, ARG_NONE, cmd_data },
+	{ "RSET", S_ANY, ARG_NONE, cmd_rset },
+	{ "NOOP", S_ANY, ARG_ANY, cmd_noop },
+	{ "VRFY", S_ANY, ARG_NEED, cmd_vrfy },
+	{ "HELP", S_ANY, ARG_ANY, cmd_help },
+	{ "QUIT", S_ANY, ARG_NONE, cmd_quit },
+	{ "EXPN", S_ANY, ARG_ANY, cmd_not_impl },
+	{ "TURN", S_ANY, ARG_ANY, cmd_not_impl },
+	{ "ETRN", S_ANY, ARG_ANY, cmd_not_impl },
+	{ "BDAT", S_ANY, ARG_ANY, cmd_not_impl },
+	{ "AUTH", S_ANY, ARG_ANY, cmd_not_impl },
+	{ "STARTTLS", S_ANY, ARG_ANY, cmd_not_impl },
+	{ "SEND", S_ANY, ARG_ANY, cmd_not_impl },
+	{ "SOML", S_ANY, ARG_ANY, cmd_not_impl },
+	{ "SAML", S_ANY, ARG_ANY, cmd_not_impl },
+	{ NULL, S_ANY, ARG_ANY, cmd_unknown }
+};
+
+/* The 503 for a command given in the wrong state. */
+static enum reply
+out_of_order(const struct command *c, enum state st)
+{
+	if (st == S_START)
+		return SR_NEED_HELO;
+	if (c->states == S_READY)
+		return SR_NESTED_MAIL;
+	return st == S_READY ? SR_NEED_MAIL : SR_NEED_RCPT;
+}
+
+static void
+dispatch(struct session *s, char *line, size_t len)
+{
+	const struct command *c;
+	char *arg;
+	size_t vlen;
+
+	while (len > 0 && line[len - 1] == ' ')
+		line[--len] = '\0';
+	vlen = strcspn(line, " ");
+	arg = line[vlen] == ' ' ? line + vlen + 1 : NULL;
+	for (c = commands; c->verb != NULL; c++)
+		if (strlen(c->verb) == vlen &&
+		    strncasecmp(c->verb, line, vlen) == 0)
+			break;
+	if (!(c->states & s->state))
+		reply(s, out_of_order(c, s->state));
+	else if (c->arg == ARG_NONE && arg != NULL)
+		reply(s, SR_NO_ARG);
+	else if (c->arg == ARG_NEED && arg == NULL)
+		reply(s, c->fn == cmd_helo || c->fn == cmd_ehlo ?
+		    SR_BAD_HELO : SR_NEED_ARG);
+	else
+		reply(s, c->fn(s, arg != NULL ? arg : ""));
+}
+
+/* Read and run commands until the session ends. */
+static void __attribute__((noreturn))
+serve(struct session *s)
+{
+	enum io_status st;
+	size_t len;
+	int flags;
+
+	io_printf(&s->io, "220 %s ESMTP ready", s->cfg.host);
+	for (;;) {
+		st = io_getline(&s->io, s->line, SMTP_CMD_MAX - 2, &len,
+		    &flags, s->cfg.timeout);
+		if (st == IO_TIMEOUT)
+			finish(s, SR_TIMEOUT, EXIT_ABORTED);
+		if (st != IO_LINE)
+			finish(s, SR_NONE, EXIT_ABORTED);
+		if (flags & LINE_TOOLONG)
+			reply(s, SR_CMD_LONG);
+		else if (flags & (LINE_BARE_LF | LINE_BARE_CR))
+			reply(s, SR_CMD_BARE);
+		else if (flags & LINE_NUL)
+			reply(s, SR_CMD_NUL);
+		else
+			dispatch(s, s->line, len);
+		if (s->quit)
+			finish(s, SR_NONE, EXIT_NORMAL);
+		if (s->io.failed)
+			finish(s, SR_NONE, EXIT_ABORTED);
+		if (s->errors >= SMTP_ERRORS_MAX)
+			finish(s, SR_ERRORS, EXIT_ABORTED);
+	}
+}
+
+/* Name the postmaster mailbox: -p, else the first user. */
+static void
+find_postmaster(struct session *s)
+{
+	const struct user *u;
+
+	if (s->cfg.postmaster != NULL) {
+		if ((u = users_find(&s->users, s->cfg.postmaster)) == NULL)
+			die(EXIT_USAGE, "postmaster %s is not in %s",
+			    s->cfg.postmaster, s->cfg.users_path);
+		snprintf(s->postmaster, sizeof(s->postmaster), "%s",
+		    u->address);
+	} else if (s->users.count > 0)
+		snprintf(s->postmaster, sizeof(s->postmaster), "%s",
+		    s->users.list[0].address);
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct session s;
+
+	/* A client that goes away must not kill us mid-write, and a file
+	 * size limit must be an error to handle, not a signal. */
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);
+	umask(077);
+	log_open("smtp-handler");
+	config_parse(&s.cfg, PROTO_SMTP, argc, argv);
+	io_init(&s.io, 0, 1);
+	if (config_users(&s.cfg, &s.users) < 0) {
+		int err = errno;
+
+		if (!s.cfg.check) {
+			io_printf(&s.io, "421 4.3.0 %s Service not available",
+			    s.cfg.host);
+			io_flush(&s.io);
+		}
+		die(EXIT_USAGE, "unable to read users file %s: %s",
+		    s.cfg.users_path, strerror(err));
+	}
+	find_postmaster(&s);
+	if (s.cfg.check)
+		exit(EXIT_NORMAL);
+	s.rcpt = calloc((size_t)s.cfg.max_rcpt, sizeof(*s.rcpt));
+	if (s.rcpt == NULL)
+		die(EXIT_TEMP, "out of memory");
+	s.state = S_START;
+	io_peer(s.peer, sizeof(s.peer));
+	log_msg(LOG_INFO, "connect peer=%s", s.peer);
+	serve(&s);
+}

@@ -1,0 +1,262 @@
+/*
+ * users.c: loading, looking up and checking the users file.  The file is
+ * local and written by the operator, so stdio is fine here; it is still
+ * parsed with bounds, since a mistake in it must not crash a handler.
+ */
+#include <crypt.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "address.h"
+#include "limits.h"
+#include "log.h"
+#include "users.h"
+
+/* Checked when the user is unknown, so that the reply takes as long.  It
+ * is a yescrypt hash of a random password nobody knows. */
+static const char dummy_hash[] =
+    "$y$j9T$ObN5ZPs4AzuKsdMAJn6pI/$fj2lrP/.sgoy7/JTFgF3uty1vEsiV.UuSXAd08ef1c.";
+
+/* Split one line into address and password; NULL address for a blank or
+ * comment line.  Returns 0, or -1 if the line is malformed. */
+static int
+split(char *line, char **addr, char **pass)
+{
+	char *p = line;
+
+	*addr = *pass = NULL;
+	p += strspn(p, " \t");
+	if (*p == '\0' || *p == '#')
+		return 0;
+	*addr = p;
+	p += strcspn(p, " \t");
+	if (*p == '\0')
+		return -1;
+	*p++ = '\0';
+	p += strspn(p, " \t");
+	*pass = p;
+	p += strcspn(p, " \t");
+	if (p == *pass)
+		return -1;
+	if (*p != '\0') {
+		*p++ = '\0';
+		p += strspn(p, " \t");
+		if (*p != '\0' && *p != '#')
+			return -1;
+	}
+	return 0;
+}
+
+/* An address can name a mailbox if it is a plain local@domain whose
+ * spelling is also a safe directory name. */
+static int
+usable(const char *addr)
+{
+	struct address a;
+
+	if (addr_parse_mailbox(addr, strlen(addr), 1, &a) != ADDR_OK)
+		return 0;
+	return !a.quoted && strchr(addr, '/') == NULL;
+}
+
+/* Append one user to the table. */
+static int
+add(struct users *u, const char *addr, const char *pass)
+{
+	struct user *nl;
+
+	if (u->count % 64 == 0) {
+		nl = reallocarray(u->list, u->count + 64, sizeof(*nl));
+		if (nl == NULL)
+			return -1;
+		u->list = nl;
+	}
+	nl = &u->list[u->count];
+	nl->address = strdup(addr);
+	nl->password = strdup(pass);
+	if (nl->address == NULL || nl->password == NULL) {
+		free(nl->address);
+		free(nl->password);
+		return -1;
+	}
+	u->count++;
+	return 0;
+}
+
+/* Read every line of f into the empty table *u.  When an address appears
+ * twice, lookups find the first. */
+static int
+parse(struct users *u, FILE *f)
+{
+	char line[USERS_LINE_MAX + 2], *addr, *pass;
+	size_t n, lineno = 0;
+	int c;
+
+	while (fgets(line, sizeof(line), f) != NULL) {
+		lineno++;
+		n = strlen(line);
+		if (n > 0 && line[n - 1] == '\n')
+			line[--n] = '\0';
+		else if (!feof(f)) {
+			while ((c = getc(f)) != EOF && c != '\n')
+				;
+			log_msg(LOG_WARNING, "%s:%zu: line too long, skipped",
+			    u->path, lineno);
+			continue;
+		}
+		if (n > 0 && line[n - 1] == '\r')
+			line[--n] = '\0';
+		if (split(line, &addr, &pass) < 0 || (addr != NULL &&
+		    (!usable(addr) || strlen(pass) > PASSWORD_MAX))) {
+			log_msg(LOG_WARNING, "%s:%zu: malformed line, skipped",
+			    u->path, lineno);
+			continue;
+		}
+		if (addr == NULL)
+			continue;
+		if (u->count >= USERS_MAX) {
+			log_msg(LOG_WARNING, "%s:%zu: more than %d users, "
+			    "skipped", u->path, lineno, USERS_MAX);
+			continue;
+		}
+		if (add(u, addr, pass) < 0)
+			return -1;
+	}
+	return ferror(f) ? -1 : 0;
+}
+
+void
+users_free(struct users *u)
+{
+	size_t i;
+
+	for (i = 0; i < u->count; i++) {
+		free(u->list[i].address);
+		free(u->list[i].password);
+	}
+	free(u->list);
+	u->list = NULL;
+	u->count = 0;
+}
+
+/* Read path into a new table; on success replace *u's table with it. */
+static int
+load(struct users *u, const char *path)
+{
+	struct users fresh;
+	struct stat st;
+	FILE *f;
+	int r, saved;
+
+	memset(&fresh, 0, sizeof(fresh));
+	fresh.path = path;
+	if ((f = fopen(path, "re")) == NULL)
+		return -1;
+	if (fstat(fileno(f), &st) < 0) {
+		saved = errno;
+		fclose(f);
+		errno = saved;
+		return -1;
+	}
+	r = parse(&fresh, f);
+	saved = errno;
+	fclose(f);
+	if (r < 0) {
+		users_free(&fresh);
+		errno = saved;
+		return -1;
+	}
+	fresh.dev = st.st_dev;
+	fresh.ino = st.st_ino;
+	fresh.size = st.st_size;
+	fresh.mtime = st.st_mtim;
+	fresh.ctime = st.st_ctim;
+	users_free(u);
+	*u = fresh;
+	return 0;
+}
+
+int
+users_load(struct users *u, const char *path)
+{
+	memset(u, 0, sizeof(*u));
+	u->path = path;
+	return load(u, path);
+}
+
+int
+users_refresh(struct users *u)
+{
+	struct stat st;
+
+	if (stat(u->path, &st) < 0)
+		return -1;
+	if (st.st_dev == u->dev && st.st_ino == u->ino &&
+	    st.st_size == u->size &&
+	    st.st_mtim.tv_sec == u->mtime.tv_sec &&
+	    st.st_mtim.tv_nsec == u->mtime.tv_nsec &&
+	    st.st_ctim.tv_sec == u->ctime.tv_sec &&
+	    st.st_ctim.tv_nsec == u->ctime.tv_nsec)
+		return 0;
+	return load(u, u->path);
+}
+
+const struct user *
+users_find(const struct users *u, const char *address)
+{
+	size_t i;
+
+	for (i = 0; i < u->count; i++)
+		if (strcasecmp(u->list[i].address, address) == 0)
+			return &u->list[i];
+	return NULL;
+}
+
+int
+users_local_domain(const struct users *u, const char *domain)
+{
+	const char *at;
+	size_t i;
+
+	for (i = 0; i < u->count; i++) {
+		at = strrchr(u->list[i].address, '@');
+		if (at != NULL && strcasecmp(at + 1, domain) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Compare two strings in time that depends only on their lengths. */
+static int
+same(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i;
+	unsigned char d = la != lb;
+
+	for (i = 0; i < la; i++)
+		d |= (unsigned char)a[i] ^ (unsigned char)b[i % (lb + 1)];
+	return d == 0;
+}
+
+int
+users_check(const struct user *user, const char *password)
+{
+	struct crypt_data *cd;
+	const char *stored, *h;
+	int ok;
+
+	stored = user != NULL ? user->password : dummy_hash;
+	if (stored[0] != '$')
+		return same(password, stored);
+	/* crypt_data is large (32 KB); keep it off the stack. */
+	if ((cd = calloc(1, sizeof(*cd))) == NULL)
+		return 0;
+	h = crypt_r(password, stored, cd);
+	ok = h != NULL && h[0] != '*' && same(h, stored) && user != NULL;
+	free(cd);
+	return ok;
+}
