@@ -1,0 +1,590 @@
+/*
+ * pop3-handler.c: one POP3 session (RFC 1939, with RFC 2449 extensions
+ * and RFC 6856 UTF-8 user names) on standard input and output.
+ *
+ * Login locks the maildrop and takes a snapshot of it; DELE only marks,
+ * and messages are removed only by QUIT in the TRANSACTION state.  A
+ * dropped connection, a timeout or a crash deletes nothing, and the
+ * kernel releases the lock.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "limits.h"
+#include "lineio.h"
+#include "log.h"
+#include "mailstore.h"
+#include "users.h"
+
+enum state {
+	P_AUTH = 1,		/* AUTHORIZATION */
+	P_TRANS = 2		/* TRANSACTION */
+};
+
+/* Every fixed reply of the program.  Extended response codes in brackets
+ * are RFC 2449 section 8 and RFC 3206. */
+enum reply {
+	PR_NONE,		/* already replied */
+	PR_OK, PR_USER, PR_UTF8, PR_BYE, PR_RSET_DONE,
+	PR_NEED_USER, PR_AUTH_FAIL, PR_AUTH_TOO_MANY, PR_IN_USE, PR_SYS_TEMP,
+	PR_BAD_NUMBER, PR_NO_MESSAGE, PR_DELETED, PR_BAD_ARGS, PR_STATE,
+	PR_UNKNOWN, PR_NOT_SUPPORTED, PR_LONG, PR_BARE, PR_NUL, PR_ERRORS,
+	PR_UPDATE_FAILED
+};
+
+static const char *const replies[] = {
+	[PR_OK] =		"+OK",
+	[PR_USER] =		"+OK Send PASS",
+	[PR_UTF8] =		"+OK UTF8 enabled",
+	[PR_BYE] =		"+OK Bye",
+	[PR_RSET_DONE] =	"+OK Deletion marks removed",
+	[PR_NEED_USER] =	"-ERR Send USER first",
+	[PR_AUTH_FAIL] =	"-ERR [AUTH] Invalid user name or password",
+	[PR_AUTH_TOO_MANY] =	"-ERR [AUTH] Too many failed logins, closing",
+	[PR_IN_USE] =		"-ERR [IN-USE] Maildrop is locked by another "
+				    "session",
+	[PR_SYS_TEMP] =		"-ERR [SYS/TEMP] Temporary failure, try again "
+				    "later",
+	[PR_BAD_NUMBER] =	"-ERR Bad message number",
+	[PR_NO_MESSAGE] =	"-ERR No such message",
+	[PR_DELETED] =		"-ERR Message already deleted",
+	[PR_BAD_ARGS] =		"-ERR Bad arguments",
+	[PR_STATE] =		"-ERR Command not valid in this state",
+	[PR_UNKNOWN] =		"-ERR Unknown command",
+	[PR_NOT_SUPPORTED] =	"-ERR Command not supported",
+	[PR_LONG] =		"-ERR Line too long",
+	[PR_BARE] =		"-ERR Bare CR or LF; lines must end with CRLF",
+	[PR_NUL] =		"-ERR NUL octet in command",
+	[PR_ERRORS] =		"-ERR Too many errors, closing",
+	[PR_UPDATE_FAILED] =	"-ERR [SYS/TEMP] Some deleted messages were "
+				    "not removed",
+};
+
+static const char capabilities[] =
+	"+OK Capability list follows\r\n"
+	"USER\r\n"
+	"UIDL\r\n"
+	"TOP\r\n"
+	"RESP-CODES\r\n"
+	"AUTH-RESP-CODE\r\n"
+	"PIPELINING\r\n"
+	"UTF8 USER\r\n"
+	"IMPLEMENTATION pop3-handler\r\n"
+	".\r\n";
+
+struct session {
+	struct io io;
+	struct config cfg;
+	struct users users;
+	enum state state;
+	int	quit;
+	int	errors;		/* -ERR replies so far */
+	int	fails;		/* failed logins */
+	int	have_user;
+	char	user[ADDRESS_MAX + 1];
+	char	peer[64];
+	struct ms_mailbox *mb;
+	char	line[POP3_CMD_MAX + 1];
+	char	out[IO_BUFSIZE];
+};
+
+static void
+reply(struct session *s, enum reply r)
+{
+	if (r == PR_NONE)
+		return;
+	if (replies[r][0] == '-')
+		s->errors++;
+	io_printf(&s->io, "%s", replies[r]);
+}
+
+static void __attribute__((noreturn))
+finish(struct session *s, enum reply r, int status)
+{
+	reply(s, r);
+	io_flush(&s->io);
+	if (s->mb != NULL)
+		ms_mailbox_close(s->mb);
+	log_msg(LOG_INFO, "end peer=%s user=%s status=%d", s->peer,
+	    s->state == P_TRANS ? s->user : "-", status);
+	exit(status);
+}
+
+/* A message number: decimal digits only, naming a message of the
+ * snapshot that is not deleted.  Sets *i to its 0-based index. */
+static enum reply
+msgno(struct session *s, const char *arg, size_t *i)
+{
+	unsigned long long v = 0;
+	const char *p;
+
+	if (*arg == '\0')
+		return PR_BAD_NUMBER;
+	for (p = arg; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9')
+			return PR_BAD_NUMBER;
+		if (v > POP3_MESSAGES_MAX)	/* already out of range */
+			continue;
+		v = v * 10 + (unsigned long long)(*p - '0');
+	}
+	if (v == 0 || v > ms_count(s->mb))
+		return PR_NO_MESSAGE;
+	*i = (size_t)(v - 1);
+	return ms_marked(s->mb, *i) ? PR_DELETED : PR_NONE;
+}
+
+/* --- AUTHORIZATION ------------------------------------------------- */
+
+static enum reply
+cmd_user(struct session *s, char **argv)
+{
+	/* The same reply for every name: it must not reveal users. */
+	if (strlen(argv[0]) >= sizeof(s->user))
+		return PR_BAD_ARGS;
+	snprintf(s->user, sizeof(s->user), "%s", argv[0]);
+	s->have_user = 1;
+	return PR_USER;
+}
+
+/* Sleep until start plus AUTH_FAIL_DELAY seconds. */
+static void
+delay_from(const struct timespec *start)
+{
+	struct timespec until = *start;
+
+	until.tv_sec += AUTH_FAIL_DELAY;
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL)
+	    == EINTR)
+		;
+}
+
+/* Open the user's maildrop after a good password. */
+static enum reply
+enter(struct session *s, const char *box)
+{
+	enum ms_result r;
+	size_t n;
+	off_t octets;
+
+	r = ms_mailbox_open(&s->mb, s->cfg.store, box);
+	if (r == MS_LOCKED)
+		return PR_IN_USE;
+	if (r != MS_OK)
+		return PR_SYS_TEMP;
+	snprintf(s->user, sizeof(s->user), "%s", box);
+	s->state = P_TRANS;
+	ms_stat(s->mb, &n, &octets);
+	log_msg(LOG_INFO, "login user=%s messages=%zu", box, n);
+	io_printf(&s->io, "+OK Maildrop has %zu messages (%lld octets)", n,
+	    (long long)octets);
+	return PR_NONE;
+}
+
+static enum reply
+cmd_pass(struct session *s, char **argv)
+{
+	const struct user *u;
+	struct timespec start;
+	char clean[LOG_TEXT_MAX + 1];
+	int ok;
+
+	if (!s->have_user)
+		return PR_NEED_USER;
+	s->have_user = 0;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	if (users_refresh(&s->users) < 0) {
+		log_msg(LOG_ERR, "users file %s: %s", s->cfg.users_path,
+		    strerror(errno));
+		return PR_SYS_TEMP;
+	}
+	u = users_find(&s->users, s->user);
+	ok = users_check(u, argv[0]);
+	explicit_bzero(s->line, sizeof(s->line));
+	if (ok)
+		return enter(s, u->address);
+	log_msg(LOG_NOTICE, "login failed peer=%s user=%s", s->peer,
+	    log_clean(clean, sizeof(clean), s->user, strlen(s->user)));
+	delay_from(&start);
+	if (++s->fails >= POP3_AUTH_FAILS_MAX)
+		finish(s, PR_AUTH_TOO_MANY, EXIT_ABORTED);
+	return PR_AUTH_FAIL;
+}
+
+static enum reply
+cmd_utf8(struct session *s, char **argv)
+{
+	(void)s;
+	(void)argv;
+	return PR_UTF8;
+}
+
+static enum reply
+cmd_capa(struct session *s, char **argv)
+{
+	(void)argv;
+	io_write(&s->io, capabilities, sizeof(capabilities) - 1);
+	return PR_NONE;
+}
+
+static enum reply
+cmd_quit(struct session *s, char **argv)
+{
+	(void)argv;
+	s->quit = 1;
+	if (s->state != P_TRANS)
+		return PR_BYE;
+	/* RFC 1939 section 6: the UPDATE state. */
+	if (ms_update(s->mb) != MS_OK)
+		return PR_UPDATE_FAILED;
+	return PR_BYE;
+}
+
+/* --- TRANSACTION --------------------------------------------------- */
+
+static enum reply
+cmd_stat(struct session *s, char **argv)
+{
+	size_t n;
+	off_t octets;
+
+	(void)argv;
+	ms_stat(s->mb, &n, &octets);
+	io_printf(&s->io, "+OK %zu %lld", n, (long long)octets);
+	return PR_NONE;
+}
+
+/* LIST and UIDL: one message, or every message not deleted. */
+static enum reply
+listing(struct session *s, char **argv, int uidl)
+{
+	enum reply r;
+	size_t i, n;
+	off_t octets;
+
+	if (argv[0] != NULL) {
+		if ((r = msgno(s, argv[0], &i)) != PR_NONE)
+			return r;
+		if (uidl)
+			io_printf(&s->io, "+OK %zu %s", i + 1,
+			    ms_uid(s->mb, i));
+		else
+			io_printf(&s->io, "+OK %zu %lld", i + 1,
+			    (long long)ms_size(s->mb, i));
+		return PR_NONE;
+	}
+	ms_stat(s->mb, &n, &octets);
+	io_printf(&s->io, "+OK %zu messages (%lld octets)", n,
+	    (long long)octets);
+	for (i = 0; i < ms_count(s->mb); i++) {
+		if (ms_marked(s->mb, i))
+			continue;
+		if (uidl)
+			io_printf(&s->io, "%zu %s", i + 1, ms_uid(s->mb, i));
+		else
+			io_printf(&s->io, "%zu %lld", i + 1,
+			    (long long)ms_size(s->mb, i));
+	}
+	io_write(&s->io, ".\r\n", 3);
+	return PR_NONE;
+}
+
+static enum reply
+cmd_list(struct session *s, char **argv)
+{
+	return listing(s, argv, 0);
+}
+
+static enum reply
+cmd_uidl(struct session *s, char **argv)
+{
+	return listing(s, argv, 1);
+}
+
+/* Where a message being sent is. */
+struct sending {
+	int	bol;		/* at the beginning of a line */
+	int	header;		/* still in the header */
+	long long left;		/* body lines still to send; -1: all */
+	size_t	linelen;	/* octets of the current line so far */
+};
+
+/* Send buf[0..n) of wire text dot-stuffed (RFC 1939 section 3), stopping
+ * after the last body line TOP asked for.  Returns 1 when done early. */
+static int
+stuff(struct session *s, struct sending *x, const char *buf, size_t n)
+{
+	const char *p = buf, *end = buf + n, *nl;
+	size_t len;
+
+	while (p < end) {
+		if (x->bol && *p == '.')
+			io_write(&s->io, ".", 1);
+		nl = memchr(p, '\n', (size_t)(end - p));
+		len = nl != NULL ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+		io_write(&s->io, p, len);
+		p += len;
+		x->linelen += len;
+		x->bol = nl != NULL;
+		if (nl == NULL)
+			break;
+		if (x->header && x->linelen == 2)
+			x->header = 0;		/* the empty line */
+		else if (!x->header && x->left > 0)
+			x->left--;
+		x->linelen = 0;
+		if (!x->header && x->left == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* RETR and TOP: send message i, with at most lines body lines (-1:
+ * all). */
+static enum reply
+send_message(struct session *s, size_t i, long long lines)
+{
+	struct sending x = { 1, 1, lines, 0 };
+	struct ms_reader *r;
+	ssize_t n;
+
+	if (ms_read_open(s->mb, i, &r) != MS_OK)
+		return PR_SYS_TEMP;
+	io_printf(&s->io, "+OK %lld octets", (long long)ms_size(s->mb, i));
+	while ((n = ms_read(r, s->out, sizeof(s->out))) > 0)
+		if (stuff(s, &x, s->out, (size_t)n))
+			break;
+	ms_read_close(r);
+	if (n < 0) {
+		/* The +OK is out; all that is left is to drop the client
+		 * rather than send a truncated message as whole. */
+		log_msg(LOG_ERR, "read error in message %zu", i + 1);
+		finish(s, PR_NONE, EXIT_TEMP);
+	}
+	io_write(&s->io, ".\r\n", 3);
+	return PR_NONE;
+}
+
+static enum reply
+cmd_retr(struct session *s, char **argv)
+{
+	enum reply r;
+	size_t i;
+
+	if ((r = msgno(s, argv[0], &i)) != PR_NONE)
+		return r;
+	return send_message(s, i, -1);
+}
+
+static enum reply
+cmd_top(struct session *s, char **argv)
+{
+	long long lines = 0;
+	enum reply r;
+	const char *p;
+	size_t i;
+
+	if ((r = msgno(s, argv[0], &i)) != PR_NONE)
+		return r;
+	if (argv[1][0] == '\0')
+		return PR_BAD_ARGS;
+	for (p = argv[1]; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9')
+			return PR_BAD_ARGS;
+		if (lines < 1000000000000LL)	/* more than any message */
+			lines = lines * 10 + (*p - '0');
+	}
+	return send_message(s, i, lines);
+}
+
+static enum reply
+cmd_dele(struct session *s, char **argv)
+{
+	enum reply r;
+	size_t i;
+
+	if ((r = msgno(s, argv[0], &i)) != PR_NONE)
+		return r;
+	ms_mark(s->mb, i);
+	io_printf(&s->io, "+OK Message %zu deleted", i + 1);
+	return PR_NONE;
+}
+
+static enum reply
+cmd_rset(struct session *s, char **argv)
+{
+	(void)argv;
+	ms_unmark_all(s->mb);
+	return PR_RSET_DONE;
+}
+
+static enum reply
+cmd_noop(struct session *s, char **argv)
+{
+	(void)s;
+	(void)argv;
+	return PR_OK;
+}
+
+static enum reply
+cmd_not_supported(struct session *s, char **argv)
+{
+	(void)s;
+	(void)argv;
+	return PR_NOT_SUPPORTED;
+}
+
+static enum reply
+cmd_unknown(struct session *s, char **argv)
+{
+	(void)s;
+	(void)argv;
+	return PR_UNKNOWN;
+}
+
+/* Arguments: a count from min to max, or REST for PASS, whose one
+ * argument is the rest of the line, spaces included (RFC 1939 section 7
+ * allows this). */
+#define REST	(-1)
+#define ARGS_MAX 2
+
+/* The command table; the dispatcher checks state and argument count,
+ * and the last row takes every unknown verb. */
+static const struct command {
+	const char *verb;
+	int	states;
+	int	min, max;
+	enum reply (*fn)(struct session *, char **);
+} commands[] = {
+	{ "USER", P_AUTH, 1, 1, cmd_user },
+	{ "PASS", P_AUTH, REST, REST, cmd_pass },
+	{ "UTF8", P_AUTH, 0, 0, cmd_utf8 },
+	{ "CAPA", P_AUTH | P_TRANS, 0, 0, cmd_capa },
+	{ "QUIT", P_AUTH | P_TRANS, 0, 0, cmd_quit },
+	{ "STAT", P_TRANS, 0, 0, cmd_stat },
+	{ "LIST", P_TRANS, 0, 1, cmd_list },
+	{ "UIDL", P_TRANS, 0, 1, cmd_uidl },
+	{ "RETR", P_TRANS, 1, 1, cmd_retr },
+	{ "TOP", P_TRANS, 2, 2, cmd_top },
+	{ "DELE", P_TRANS, 1, 1, cmd_dele },
+	{ "RSET", P_TRANS, 0, 0, cmd_rset },
+	{ "NOOP", P_TRANS, 0, 0, cmd_noop },
+	{ "APOP", P_AUTH | P_TRANS, 0, 99, cmd_not_supported },
+	{ "AUTH", P_AUTH | P_TRANS, 0, 99, cmd_not_supported },
+	{ "STLS", P_AUTH | P_TRANS, 0, 99, cmd_not_supported },
+	{ NULL, P_AUTH | P_TRANS, 0, 99, cmd_unknown }
+};
+
+/* Split the arguments after the verb at single spaces into argv. */
+static int
+split(char *args, char **argv)
+{
+	int n = 0;
+	char *p;
+
+	while ((p = strsep(&args, " ")) != NULL) {
+		if (*p == '\0' || n == ARGS_MAX)
+			return -1;
+		argv[n++] = p;
+	}
+	return n;
+}
+
+static void
+dispatch(struct session *s, char *line)
+{
+	const struct command *c;
+	char *argv[ARGS_MAX + 1] = { NULL, NULL, NULL }, *args;
+	size_t vlen = strcspn(line, " ");
+	int n;
+
+	args = line[vlen] == ' ' ? line + vlen + 1 : NULL;
+	for (c = commands; c->verb != NULL; c++)
+		if (strlen(c->verb) == vlen &&
+		    strncasecmp(c->verb, line, vlen) == 0)
+			break;
+	if (c->verb != NULL && !(c->states & s->state)) {
+		reply(s, PR_STATE);
+		return;
+	}
+	if (c->min == REST) {
+		argv[0] = args != NULL ? args : "";
+		reply(s, c->fn(s, argv));
+		return;
+	}
+	n = args != NULL ? split(args, argv) : 0;
+	if (n < c->min || n > c->max)
+		reply(s, c->verb == NULL ? PR_UNKNOWN : PR_BAD_ARGS);
+	else
+		reply(s, c->fn(s, argv));
+}
+
+static void __attribute__((noreturn))
+serve(struct session *s)
+{
+	enum io_status st;
+	size_t len;
+	int flags;
+
+	io_printf(&s->io, "+OK %s POP3 ready", s->cfg.host);
+	for (;;) {
+		st = io_getline(&s->io, s->line, POP3_CMD_MAX - 2, &len,
+		    &flags, s->cfg.timeout);
+		/* RFC 1939 section 3: on the autologout timer, close
+		 * without UPDATE and without a reply. */
+		if (st != IO_LINE)
+			finish(s, PR_NONE, EXIT_ABORTED);
+		if (flags & LINE_TOOLONG)
+			reply(s, PR_LONG);
+		else if (flags & (LINE_BARE_LF | LINE_BARE_CR))
+			reply(s, PR_BARE);
+		else if (flags & LINE_NUL)
+			reply(s, PR_NUL);
+		else
+			dispatch(s, s->line);
+		explicit_bzero(s->line, sizeof(s->line));
+		if (s->quit)
+			finish(s, PR_NONE, EXIT_NORMAL);
+		if (s->io.failed)
+			finish(s, PR_NONE, EXIT_ABORTED);
+		if (s->errors >= POP3_ERRORS_MAX)
+			finish(s, PR_ERRORS, EXIT_ABORTED);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct session s;
+
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);
+	umask(077);
+	log_open("pop3-handler");
+	config_parse(&s.cfg, PROTO_POP3, argc, argv);
+	io_init(&s.io, 0, 1);
+	if (config_users(&s.cfg, &s.users) < 0) {
+		int err = errno;
+
+		if (!s.cfg.check) {
+			io_printf(&s.io, "-ERR [SYS/TEMP] Service not "
+			    "available");
+			io_flush(&s.io);
+		}
+		die(EXIT_USAGE, "unable to read users file %s: %s",
+		    s.cfg.users_path, strerror(err));
+	}
+	if (s.cfg.check)
+		exit(EXIT_NORMAL);
+	s.state = P_AUTH;
+	io_peer(s.peer, sizeof(s.peer));
+	log_msg(LOG_INFO, "connect peer=%s", s.peer);
+	serve(&s);
+}
