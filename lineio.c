@@ -151,13 +151,18 @@ io_getline(struct io *io, char *line, size_t max, size_t *len, int *flags,
 			n = (size_t)(lf - (io->ibuf + io->ipos));
 		take(line, max, len, flags, &cr, io->ibuf + io->ipos, n);
 		io->ipos += n;
-		if (lf != NULL) {
-			io->ipos++;
-			if (!cr && !io->tty)
-				*flags |= LINE_BARE_LF;
+		if (lf == NULL)
+			continue;
+		io->ipos++;
+		if (cr || io->tty) {
 			line[*len] = '\0';
 			return IO_LINE;
 		}
+		/* A bare LF does not end the line: it becomes part of it,
+		 * so it can never split one command or message line into
+		 * two. */
+		*flags |= LINE_BARE_LF;
+		take(line, max, len, flags, &cr, "\n", 1);
 	}
 }
 

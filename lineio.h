@@ -22,7 +22,7 @@ enum io_status {
 /* Flags of a line read by io_getline. */
 enum {
 	LINE_TOOLONG = 1 << 0,	/* longer than max: the rest was discarded */
-	LINE_BARE_LF = 1 << 1,	/* ended by LF without CR (not on a tty) */
+	LINE_BARE_LF = 1 << 1,	/* has a LF without CR (not on a tty) */
 	LINE_BARE_CR = 1 << 2,	/* a CR somewhere other than before the LF */
 	LINE_NUL = 1 << 3	/* a NUL byte */
 };
@@ -43,7 +43,8 @@ void	io_init(struct io *io, int in, int out);
 
 /* Read one line into line (room for max bytes plus a NUL), without its
  * line end, within timeout seconds for the whole line.  Sets *len and
- * *flags.  Only LF ends a line; the caller decides what a flag means.
+ * *flags.  Only CRLF ends a line (LF alone too on a tty); the caller
+ * decides what a flag means.
  * Pending output is flushed before the program blocks. */
 enum io_status io_getline(struct io *io, char *line, size_t max, size_t *len,
 	    int *flags, int timeout);

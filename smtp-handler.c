@@ -411,7 +411,7 @@ read_body(struct session *s, struct ms_delivery *d, struct body *b)
 {
 	enum io_status st;
 	size_t len;
-	int flags, prev_ok = 1;
+	int flags;
 	char *p;
 
 	for (;;) {
@@ -419,10 +419,9 @@ read_body(struct session *s, struct ms_delivery *d, struct body *b)
 		    &flags, s->cfg.data_timeout);
 		if (st != IO_LINE)
 			return st;
-		/* Only a "." line after a proper line end ends DATA. */
-		if (prev_ok && flags == 0 && len == 1 && s->line[0] == '.')
+		/* Lines end only at CRLF, so this is CRLF "." CRLF. */
+		if (flags == 0 && len == 1 && s->line[0] == '.')
 			return IO_LINE;
-		prev_ok = !(flags & LINE_BARE_LF);
 		b->flags |= flags;
 		p = s->line;
 		if (len > 0 && p[0] == '.') {	/* RFC 5321 4.5.2 */
