@@ -51,11 +51,15 @@ $(B)/listener: $(B)/listener.o $(B)/log.o
 
 # mysmtpd and mypopd are the listener with a built-in handler, as in the
 # original assignment: "mysmtpd PORT", "mypopd PORT".
-$(B)/mysmtpd.o: listener.c $(HEADERS)
+$(B)/listener.o: listener.c limits.h log.h
+	@mkdir -p $(B)
+	$(CC) $(PROJ_CFLAGS) $(CFLAGS) -c -o $@ listener.c
+
+$(B)/mysmtpd.o: listener.c limits.h log.h
 	@mkdir -p $(B)
 	$(CC) $(PROJ_CFLAGS) $(CFLAGS) -DLISTEN_PROTO_SMTP -c -o $@ listener.c
 
-$(B)/mypopd.o: listener.c $(HEADERS)
+$(B)/mypopd.o: listener.c limits.h log.h
 	@mkdir -p $(B)
 	$(CC) $(PROJ_CFLAGS) $(CFLAGS) -DLISTEN_PROTO_POP3 -c -o $@ listener.c
 
@@ -86,7 +90,7 @@ check: test sanitize
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR)
-	for p in $(PROGS); do install -m 755 $$p $(DESTDIR)$(BINDIR)/$$p; done
+	for p in $(PROGS); do install -m 755 $(B)/$$p $(DESTDIR)$(BINDIR)/$$p; done
 
 uninstall:
 	for p in $(PROGS); do rm -f $(DESTDIR)$(BINDIR)/$$p; done

@@ -13,16 +13,26 @@
 #include "log.h"
 
 static const char *progname = "mail";
-static int stderr_ok;		/* fd 2 is not a socket */
+static int stderr_ok = -1;	/* fd 2 is not a socket; -1: not known yet */
+
+/* Whether fatal messages may go to fd 2: never when it is a socket, since
+ * under inetd-style launchers that socket is the client. */
+static int
+may_print(void)
+{
+	struct stat st;
+
+	if (stderr_ok < 0)
+		stderr_ok = fstat(2, &st) == 0 && !S_ISSOCK(st.st_mode);
+	return stderr_ok;
+}
 
 void
 log_open(const char *prog)
 {
-	struct stat st;
-
 	progname = prog;
 	openlog(prog, LOG_PID | LOG_NDELAY, LOG_MAIL);
-	stderr_ok = fstat(2, &st) == 0 && !S_ISSOCK(st.st_mode);
+	(void)may_print();
 }
 
 void
@@ -45,7 +55,7 @@ die(int status, const char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	syslog(LOG_ERR, "fatal: %s", buf);
-	if (stderr_ok)
+	if (may_print())
 		fprintf(stderr, "%s: fatal: %s\n", progname, buf);
 	exit(status);
 }
@@ -60,7 +70,7 @@ usage_error(const char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	syslog(LOG_ERR, "usage: %s", buf);
-	if (stderr_ok)
+	if (may_print())
 		fprintf(stderr, "%s: %s (see --help)\n", progname, buf);
 	exit(EXIT_USAGE);
 }

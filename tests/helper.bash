@@ -62,7 +62,7 @@ pop3_raw() {
 # "220 250 250 221"; the continuation lines of a multi-line reply are left
 # out.
 codes() {
-	printf '%s\n' "$output" | tr -d '\r' | sed -n 's/^\([0-9][0-9][0-9]\) .*/\1/p; s/^\([0-9][0-9][0-9]\)$/\1/p' | paste -sd' ' -
+	printf '%s\n' "$output" | tr -d '\r' | sed -nE 's/^([0-9]{3})( .*)?$/\1/p' | paste -sd' ' -
 }
 
 # status: the status of every POP3 reply line in $output that starts with
@@ -126,5 +126,251 @@ wait_port() {
 		fi
 		sleep 0.1
 	done
+	return 1
+}
+
+# SMTP test helpers
+
+# reply N: the final line of the Nth SMTP reply in $output, without its CR;
+# continuation lines (code and "-") are skipped, so "reply 2" after an
+# EHLO is the last line of the EHLO reply.
+reply() {
+	printf '%s\n' "$output" | tr -d '\r' |
+	    grep -E '^[0-9]{3}( |$)' | sed -n "${1}p"
+}
+
+# chars N C: the character C N times, without a newline.
+chars() {
+	head -c "$1" /dev/zero | tr '\0' "$2"
+}
+
+# domain_of_length N: a syntactically valid domain of exactly N octets
+# (N >= 5), made of labels of at most 63 octets and ending in ".com".
+domain_of_length() {
+	local rest=$(($1 - 4)) d=
+	while [ "$rest" -gt 63 ]; do
+		d=$d$(chars 62 d).
+		rest=$((rest - 63))
+	done
+	printf '%s%s.com' "$d" "$(chars "$rest" e)"
+}
+
+# all_messages: the path of every message anywhere in the store, one a
+# line.
+all_messages() {
+	find "$STORE" -type f \
+	    \( -path "$STORE/*/new/*" -o -path "$STORE/*/cur/*" \) | sort
+}
+
+# tmp_files: files left in any tmp/ of the store (should be none once a
+# session is over).
+tmp_files() {
+	find "$STORE" -type f -path "$STORE/*/tmp/*"
+}
+
+# wire_size FILE: the size of FILE with every LF counted as CRLF.
+wire_size() {
+	echo $(($(stat -c %s "$1") + $(tr -cd '\n' <"$1" | wc -c)))
+}
+
+# stored_body_is ADDRESS: compare the body of ADDRESS's only message with
+# stdin, byte for byte; cmp names the first difference on failure.
+stored_body_is() {
+	local f
+	[ "$(count "$1")" -eq 1 ] || return 1
+	f=$(message_file "$1")
+	cat >"$T/want"
+	body_of "$f" >"$T/got"
+	cmp "$T/want" "$T/got"
+}
+
+# smtp_tty [OPTION...]: run one SMTP session with a terminal as stdin and
+# stdout (a pty without echo), feeding it stdin as it is; exits with the
+# handler's status.
+smtp_tty() {
+	timeout 30 python3 -c '
+import os, pty, sys, termios
+script = sys.stdin.buffer.read()
+pid, fd = pty.fork()
+if pid == 0:
+	os.execv(sys.argv[1], sys.argv[1:])
+attrs = termios.tcgetattr(fd)
+attrs[3] &= ~termios.ECHO
+termios.tcsetattr(fd, termios.TCSANOW, attrs)
+os.write(fd, script)
+while True:
+	try:
+		chunk = os.read(fd, 4096)
+	except OSError:
+		break
+	if not chunk:
+		break
+	sys.stdout.buffer.write(chunk)
+sys.stdout.flush()
+sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+' "$BIN/smtp-handler" -u "$USERS" -d "$STORE" -n mx.test "$@"
+}
+
+# POP3 test helpers
+
+# pop3_line N: line N (counted from 1) of $output, without its CR.
+pop3_line() {
+	printf '%s\n' "$output" | sed -n "${1}p" | tr -d '\r'
+}
+
+# pop3_drop ADDRESS [new|cur] [NAME]: put the message on stdin into the
+# Maildir of ADDRESS by hand, through tmp/, as another delivery agent
+# would.  Without NAME the file is named in the store's own form, with S=
+# and W= right.  Prints the path of the file.
+pop3_drop() {
+	local d sub name tmpf size lfs i
+	d=$(maildir "$1")
+	sub=${2:-new}
+	name=${3:-}
+	mkdir -p "$d/tmp" "$d/new" "$d/cur"
+	tmpf=$d/tmp/drop.$$.$BASHPID.$RANDOM
+	cat >"$tmpf"
+	if [ -z "$name" ]; then
+		size=$(($(wc -c <"$tmpf")))
+		lfs=$(($(tr -cd '\n' <"$tmpf" | wc -c)))
+		for i in $(seq 1 100); do
+			name=$(date +%s).M$(date +%N | cut -c1-6)P$$Q$i.drop.test,S=$size,W=$((size + lfs))
+			[ -e "$d/$sub/$name" ] || break
+		done
+	fi
+	mv "$tmpf" "$d/$sub/$name"
+	printf '%s\n' "$d/$sub/$name"
+}
+
+# pop3_wire FILE: FILE as RETR must send it (RFC 1939 section 3): every LF
+# becomes CRLF and a line that starts with "." gets another one in front.
+pop3_wire() {
+	LC_ALL=C sed -e 's/^\./../' -e 's/$/\r/' "$1"
+}
+
+# pop3_unstuff: the data lines on stdin with their dot-stuffing undone.
+pop3_unstuff() {
+	LC_ALL=C sed 's/^\.//'
+}
+
+# pop3_block FILE N: the data lines of the multi-line reply whose "+OK"
+# is line N of the raw session output in FILE, exactly as sent (CRLF,
+# dot-stuffed), without the terminating ".".  Fails if line N is not +OK
+# or the terminating line never comes.
+pop3_block() {
+	LC_ALL=C awk -v n="$2" '
+		NR == n { if ($0 !~ /^\+OK/) exit 1; next }
+		NR > n { if ($0 == ".\r") { found = 1; exit } print }
+		END { exit !found }' "$1"
+}
+
+# pop3_fetch ADDRESS PASSWORD COMMAND: log in as ADDRESS, send one
+# multi-line COMMAND (RETR n, TOP n m, LIST, UIDL, CAPA) and QUIT; prints
+# the data lines of its reply as pop3_block does.
+pop3_fetch() {
+	printf 'USER %s\nPASS %s\n%s\nQUIT\n' "$1" "$2" "$3" | pop3 >"$T/pop3_fetch.out"
+	pop3_block "$T/pop3_fetch.out" 4
+}
+
+# pop3_reply ADDRESS PASSWORD COMMAND: log in as ADDRESS, send one
+# single-line COMMAND (STAT, LIST n, UIDL n) and QUIT; prints its reply
+# line without the CR.
+pop3_reply() {
+	printf 'USER %s\nPASS %s\n%s\nQUIT\n' "$1" "$2" "$3" | pop3 | sed -n 4p | tr -d '\r'
+}
+
+# pop3_subject ADDRESS PASSWORD N: the Subject of message N, from TOP N 0.
+pop3_subject() {
+	pop3_fetch "$1" "$2" "TOP $3 0" | tr -d '\r' | sed -n 's/^Subject: //p'
+}
+
+# pop3_start [OPTION...]: start a POP3 session in the background that the
+# test drives one line at a time: pop3_say writes to it (fd 7), pop3_expect
+# and pop3_read_block read its replies (fd 8).  The handler's own pid is
+# POP3_PID, so "kill -9 $POP3_PID" kills the handler itself.
+pop3_start() {
+	rm -f "$T/pop3.in" "$T/pop3.out"
+	mkfifo "$T/pop3.in" "$T/pop3.out"
+	# Read-write, so that this open does not wait for the handler.
+	exec 7<>"$T/pop3.in"
+	"$BIN/pop3-handler" -u "$USERS" -d "$STORE" -n mx.test "$@" \
+	    <"$T/pop3.in" >"$T/pop3.out" 2>>"$T/pop3.err" 3>&- 7>&- &
+	POP3_PID=$!
+	PIDS="${PIDS:-} $POP3_PID"
+	exec 8<"$T/pop3.out"
+}
+
+# pop3_say LINE...: send one command line, CRLF added, to the session.
+pop3_say() {
+	printf '%s\r\n' "$*" >&7
+}
+
+# pop3_expect PREFIX: read the next reply line (10 s at most) and fail
+# unless it starts with PREFIX, taken literally.  The line, without its CR,
+# is left in POP3_REPLY.
+pop3_expect() {
+	POP3_REPLY=
+	if ! IFS= read -r -t 10 POP3_REPLY <&8; then
+		echo "pop3_expect: no reply line, wanted '$1' (got '$POP3_REPLY')" >&2
+		return 1
+	fi
+	POP3_REPLY=${POP3_REPLY%$'\r'}
+	case $POP3_REPLY in
+	"$1"*) return 0 ;;
+	esac
+	echo "pop3_expect: got '$POP3_REPLY', wanted '$1...'" >&2
+	return 1
+}
+
+# pop3_read_block: read the data lines of a multi-line reply up to its
+# terminating "." and print them without CRs; fails if the "." never comes.
+pop3_read_block() {
+	local line i
+	for i in $(seq 1 100000); do
+		IFS= read -r -t 10 line <&8 || return 1
+		line=${line%$'\r'}
+		[ "$line" = "." ] && return 0
+		printf '%s\n' "$line"
+	done
+	return 1
+}
+
+# pop3_login ADDRESS PASSWORD: in a session from pop3_start, read the
+# greeting and log in; fails unless all three replies are +OK.
+pop3_login() {
+	pop3_expect "+OK" &&
+	pop3_say USER "$1" && pop3_expect "+OK" &&
+	pop3_say PASS "$2" && pop3_expect "+OK"
+}
+
+# pop3_expect_close [SECONDS]: the session from pop3_start closes its
+# output within SECONDS (default 10); reply lines before the end are
+# skipped.
+pop3_expect_close() {
+	local limit line rc now i
+	limit=$(( $(date +%s%N) + ${1:-10} * 1000000000 ))
+	for i in $(seq 1 1000); do
+		now=$(date +%s%N)
+		[ "$now" -lt "$limit" ] || break
+		rc=0
+		IFS= read -r -t 1 line <&8 || rc=$?
+		[ "$rc" -eq 1 ] && return 0
+	done
+	echo "pop3_expect_close: the session is still open after ${1:-10} s" >&2
+	return 1
+}
+
+# pop3_wait [SECONDS]: wait up to SECONDS (default 10) for the handler from
+# pop3_start to exit; its exit status goes to POP3_STATUS.
+pop3_wait() {
+	local i state
+	for i in $(seq 1 $(( ${1:-10} * 10 ))); do
+		state=$(sed 's/^.*) \(.\).*/\1/' "/proc/$POP3_PID/stat" 2>/dev/null || echo X)
+		case $state in
+		X|Z) POP3_STATUS=0; wait "$POP3_PID" || POP3_STATUS=$?; return 0 ;;
+		esac
+		sleep 0.1
+	done
+	echo "pop3_wait: handler $POP3_PID still running after ${1:-10} s" >&2
 	return 1
 }

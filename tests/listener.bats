@@ -1,0 +1,631 @@
+#!/usr/bin/env bats
+# The listener (a small tcpserver) and its mysmtpd and mypopd forms.  Every
+# listener binds loopback on a port from free_port, and every wait here is
+# bounded in rounds and seconds.
+
+load helper
+
+# prog NAME BODY: an executable shell script $T/NAME running BODY.
+prog() {
+	printf '#!/bin/sh\n%s\n' "$2" >"$T/$1"
+	chmod +x "$T/$1"
+}
+
+# start COMMAND...: run a listener in the background with its stdout in
+# $T/out and its stderr in $T/err; its pid is $LPID, and teardown kills it.
+start() {
+	"$@" </dev/null >"$T/out" 2>"$T/err" 3>&- &
+	LPID=$!
+	PIDS="${PIDS:-} $LPID"
+}
+
+# is_listening PORT: whether a socket listens on TCP PORT.  It reads the
+# kernel's tables, for a probe connection would start a session.
+is_listening() {
+	python3 -c '
+import sys
+want = ":%04X" % int(sys.argv[1])
+for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+    try:
+        rows = open(name).read().splitlines()[1:]
+    except OSError:
+        continue
+    for row in rows:
+        f = row.split()
+        if f[1].endswith(want) and f[3] == "0A":
+            sys.exit(0)
+sys.exit(1)' "$1"
+}
+
+# not_listening PORT: the opposite, as a command that fails under set -e
+# (a bare "! command" does not).
+not_listening() {
+	! is_listening "$1"
+}
+
+# wait_listening PORT: wait up to 5 seconds for is_listening PORT.
+wait_listening() {
+	local i
+	for i in $(seq 1 50); do
+		if is_listening "$1"; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# wait_file FILE: wait up to 10 seconds for FILE to exist.
+wait_file() {
+	local i
+	for i in $(seq 1 100); do
+		if [ -e "$1" ]; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# state PID: the process state letter of PID (Z for a zombie), or nothing
+# once it is gone.
+state() {
+	sed 's/.*) //; s/ .*//' "/proc/$1/stat" 2>/dev/null || true
+}
+
+# wait_exit PID: wait up to 5 seconds for the background job PID to end,
+# then collect it; its exit status is left in $status.
+wait_exit() {
+	local i s
+	for i in $(seq 1 50); do
+		s=$(state "$1")
+		if [ -z "$s" ] || [ "$s" = Z ]; then
+			status=0
+			wait "$1" || status=$?
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# children PID: "pid state" for every child process of PID.
+children() {
+	python3 -c '
+import os, sys
+for p in os.listdir("/proc"):
+    if not p.isdigit():
+        continue
+    try:
+        s = open("/proc/%s/stat" % p).read()
+    except OSError:
+        continue
+    f = s[s.rindex(")") + 2:].split()
+    if f[1] == sys.argv[1]:
+        print(p, f[0])' "$1"
+}
+
+# client [--greet] HOST PORT [DATA...]: connect to HOST PORT, with
+# --greet wait for the first line, send each DATA as it is, half-close,
+# and print all the server sends until it closes (at most 10 seconds).
+# The client's own port is written to $T/cport.
+client() {
+	python3 -c '
+import socket, sys, time
+portfile, args = sys.argv[1], sys.argv[2:]
+greet = args[:1] == ["--greet"]
+if greet:
+    args = args[1:]
+host, port, data = args[0], int(args[1]), args[2:]
+deadline = time.monotonic() + 10
+out = b""
+s = socket.create_connection((host, port), timeout=5)
+open(portfile, "w").write("%d\n" % s.getsockname()[1])
+try:
+    while greet and b"\n" not in out and time.monotonic() < deadline:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        out += chunk
+    for d in data:
+        s.sendall(d.encode())
+    if data:
+        s.shutdown(socket.SHUT_WR)
+    while time.monotonic() < deadline:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        out += chunk
+    else:
+        raise TimeoutError("the server did not close")
+finally:
+    sys.stdout.buffer.write(out)' "$T/cport" "$@"
+}
+
+# hold HOST PORT FIRST LATER: a client for the background.  It sends
+# FIRST, puts the first line of the reply in $T/held, waits for
+# $T/release (at most 10 seconds), sends LATER, half-closes and puts all
+# it got in $T/done.
+hold() {
+	python3 -c '
+import os, socket, sys, time
+host, port, first, later, d = sys.argv[1:]
+def put(name, data):
+    open(d + "/" + name + ".tmp", "wb").write(data)
+    os.rename(d + "/" + name + ".tmp", d + "/" + name)
+s = socket.create_connection((host, int(port)), timeout=10)
+s.sendall(first.encode())
+out = b""
+while b"\n" not in out:
+    chunk = s.recv(4096)
+    if not chunk:
+        break
+    out += chunk
+put("held", out)
+end = time.monotonic() + 10
+while not os.path.exists(d + "/release") and time.monotonic() < end:
+    time.sleep(0.05)
+s.sendall(later.encode())
+s.shutdown(socket.SHUT_WR)
+while True:
+    chunk = s.recv(4096)
+    if not chunk:
+        break
+    out += chunk
+put("done", out)' "$@" "$T" </dev/null >/dev/null 2>"$T/hold.err" 3>&- &
+	PIDS="${PIDS:-} $!"
+}
+
+# has_ipv6: whether this host can bind the IPv6 loopback.
+has_ipv6() {
+	python3 -c 'import socket
+socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null
+}
+
+# need_handler NAME: skip the test unless $BIN/NAME is built.
+need_handler() {
+	[ -x "$BIN/$1" ] || skip "$1 is not built yet"
+}
+
+# quiet: the listener wrote nothing on its stdout and stderr.
+quiet() {
+	[ ! -s "$T/out" ] && [ ! -s "$T/err" ]
+}
+
+# Usage
+
+@test "listener without arguments is a usage error" {
+	run timeout 10 "$BIN/listener"
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"listener: missing PORT"* ]]
+}
+
+@test "a PORT that is not 1 to 65535 in decimal is a usage error" {
+	prog hello 'echo hello'
+	for p in 0 65536 abc "" 80x " 80" +80 0x50 99999999999999999999999; do
+		run timeout 10 "$BIN/listener" -b 127.0.0.1 "$p" "$T/hello"
+		echo "port '$p': $status $output"
+		[ "$status" -eq 100 ]
+		[[ "$output" == *"bad port: $p"* ]]
+	done
+}
+
+@test "an unknown option is a usage error" {
+	prog hello 'echo hello'
+	for o in -x --bogus -1; do
+		run timeout 10 "$BIN/listener" "$o" 2525 "$T/hello"
+		echo "option $o: $status $output"
+		[ "$status" -eq 100 ]
+		[[ "$output" == *"unknown option $o"* ]]
+	done
+}
+
+@test "bad -b, -c and -m values and a missing PROGRAM are usage errors" {
+	prog hello 'echo hello'
+	p=$(free_port)
+	run timeout 10 "$BIN/listener" -c 0 "$p" "$T/hello"
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"bad session limit: 0"* ]]
+	run timeout 10 "$BIN/listener" -c 10001 "$p" "$T/hello"
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"bad session limit"* ]]
+	run timeout 10 "$BIN/listener" -c 1x "$p" "$T/hello"
+	[ "$status" -eq 100 ]
+	run timeout 10 "$BIN/listener" -b localhost "$p" "$T/hello"
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"not a numeric IP address: localhost"* ]]
+	run timeout 10 "$BIN/listener" -b 127.1 "$p" "$T/hello"
+	[ "$status" -eq 100 ]
+	run timeout 10 "$BIN/listener" -b 127.0.0.1 -b 127.0.0.2 \
+	    -b 127.0.0.3 -b 127.0.0.4 -b 127.0.0.5 -b 127.0.0.6 -b 127.0.0.7 \
+	    -b 127.0.0.8 -b 127.0.0.9 "$p" "$T/hello"
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"at most 8"* ]]
+	run timeout 10 "$BIN/listener" -m $'two\r\nlines' "$p" "$T/hello"
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"one line"* ]]
+	run timeout 10 "$BIN/listener" -c
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"-c needs an argument"* ]]
+	run timeout 10 "$BIN/listener" "$p"
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"missing PROGRAM"* ]]
+	not_listening "$p"
+}
+
+@test "a PROGRAM that cannot be run stops the listener at start" {
+	printf 'echo hello\n' >"$T/plain"
+	p=$(free_port)
+	run timeout 10 "$BIN/listener" -b 127.0.0.1 "$p" "$T/plain"
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"unable to run $T/plain: Permission denied"* ]]
+	run timeout 10 "$BIN/listener" -b 127.0.0.1 "$p" "$T/nothing"
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"No such file"* ]]
+}
+
+@test "--help and -h print the usage on stdout and exit 0" {
+	for o in --help -h; do
+		run sh -c '"$1" "$2" 2>/dev/null' sh "$BIN/listener" "$o"
+		[ "$status" -eq 0 ]
+		[[ "${lines[0]}" == "usage: listener [-b ADDR]... [-c MAX] [-m TEXT] PORT PROGRAM [ARG...]" ]]
+		[[ "$output" == *"-m TEXT"* ]]
+	done
+}
+
+@test "a port in use makes the listener exit 111 naming address and port" {
+	prog hello 'echo hello'
+	p=$(free_port)
+	start "$BIN/listener" -b 127.0.0.1 "$p" "$T/hello"
+	wait_listening "$p"
+	run timeout 10 "$BIN/listener" -b 127.0.0.1 "$p" "$T/hello"
+	[ "$status" -eq 111 ]
+	[[ "$output" == *"listener: fatal: unable to bind 127.0.0.1 port $p: Address already in use"* ]]
+}
+
+# Sessions
+
+@test "listener runs PROGRAM with its arguments for each connection" {
+	prog hello 'echo "hello $TCPREMOTEIP $1 $2"'
+	p=$(free_port)
+	start "$BIN/listener" -b 127.0.0.1 "$p" "$T/hello" big world
+	wait_listening "$p"
+	for i in 1 2 3; do
+		run client 127.0.0.1 "$p"
+		[ "$status" -eq 0 ]
+		[ "$output" = "hello 127.0.0.1 big world" ]
+	done
+	# Nothing per connection on the listener's own stdout and stderr.
+	quiet
+}
+
+@test "PROGRAM reads the client on stdin and answers on stdout" {
+	prog echo 'while IFS= read -r line; do echo "got $line"; done'
+	p=$(free_port)
+	start "$BIN/listener" -b 127.0.0.1 "$p" "$T/echo"
+	wait_listening "$p"
+	run client 127.0.0.1 "$p" $'one\ntwo\n'
+	[ "$status" -eq 0 ]
+	[ "$output" = $'got one\ngot two' ]
+}
+
+@test "PROGRAM gets PROTO and the TCP address variables, and no stale names" {
+	prog env 'env | grep -E "^(PROTO|TCP)" | sort'
+	p=$(free_port)
+	TCPREMOTEHOST=stale.example TCPLOCALHOST=stale.example \
+	    TCPREMOTEINFO=stale start "$BIN/listener" -b 127.0.0.1 "$p" "$T/env"
+	wait_listening "$p"
+	run client 127.0.0.1 "$p"
+	[ "$status" -eq 0 ]
+	cport=$(cat "$T/cport")
+	[ "$output" = "PROTO=TCP
+TCPLOCALIP=127.0.0.1
+TCPLOCALPORT=$p
+TCPREMOTEIP=127.0.0.1
+TCPREMOTEPORT=$cport" ]
+}
+
+@test "PROGRAM gets only fds 0, 1 and 2, TCP_NODELAY and default signals" {
+	cat >"$T/fds" <<'EOF'
+#!/usr/bin/env python3
+import os, socket
+def is_open(fd):
+    try:
+        os.fstat(fd)
+        return True
+    except OSError:
+        return False
+print("fds", *[fd for fd in range(1024) if is_open(fd)])
+s = socket.socket(fileno=0)
+print("nodelay", s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+s.detach()
+EOF
+	chmod +x "$T/fds"
+	# exec: a waiting dash blocks signals itself.
+	prog sigs 'exec grep -E "^Sig(Ign|Blk)" /proc/self/status'
+	# Background jobs of a script start with SIGINT and SIGQUIT ignored;
+	# the sessions must not inherit that, nor the listener's spare fds.
+	p=$(free_port)
+	start "$BIN/listener" -b 127.0.0.1 "$p" "$T/fds" 7</dev/null
+	wait_listening "$p"
+	q=$(free_port)
+	"$BIN/listener" -b 127.0.0.1 "$q" "$T/sigs" </dev/null >/dev/null \
+	    2>&1 3>&- &
+	PIDS="$PIDS $!"
+	wait_listening "$q"
+	run client 127.0.0.1 "$p"
+	[ "$output" = $'fds 0 1 2\nnodelay 1' ]
+	run client 127.0.0.1 "$q"
+	[ "$output" = $'SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000' ]
+}
+
+@test "the listener serves ::1 and a second -b address at once" {
+	has_ipv6 || skip "no IPv6 loopback here"
+	prog env 'env | grep -E "^TCP(REMOTE|LOCAL)IP" | sort'
+	p=$(free_port)
+	start "$BIN/listener" -b ::1 -b 127.0.0.1 "$p" "$T/env"
+	wait_listening "$p"
+	run client ::1 "$p"
+	[ "$status" -eq 0 ]
+	[ "$output" = $'TCPLOCALIP=::1\nTCPREMOTEIP=::1' ]
+	run client 127.0.0.1 "$p"
+	[ "$status" -eq 0 ]
+	[ "$output" = $'TCPLOCALIP=127.0.0.1\nTCPREMOTEIP=127.0.0.1' ]
+}
+
+@test "without -b the listener takes IPv4 and IPv6, IPv4 shown plainly" {
+	prog env 'env | grep -E "^TCP(REMOTE|LOCAL)IP" | sort'
+	p=$(free_port)
+	start "$BIN/listener" "$p" "$T/env"
+	wait_listening "$p"
+	run client 127.0.0.1 "$p"
+	[ "$status" -eq 0 ]
+	[ "$output" = $'TCPLOCALIP=127.0.0.1\nTCPREMOTEIP=127.0.0.1' ]
+	if has_ipv6; then
+		run client ::1 "$p"
+		[ "$status" -eq 0 ]
+		[ "$output" = $'TCPLOCALIP=::1\nTCPREMOTEIP=::1' ]
+	fi
+}
+
+@test "a PROGRAM that fails to run ends only its own connection" {
+	prog hello 'echo hello'
+	p=$(free_port)
+	start "$BIN/listener" -b 127.0.0.1 "$p" "$T/hello"
+	wait_listening "$p"
+	chmod -x "$T/hello"
+	run client 127.0.0.1 "$p"
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+	chmod +x "$T/hello"
+	run client 127.0.0.1 "$p"
+	[ "$output" = "hello" ]
+	quiet
+}
+
+# Session limit
+
+@test "a connection over -c MAX gets the -m text and is closed" {
+	prog echo 'while IFS= read -r line; do echo "got $line"; done'
+	p=$(free_port)
+	start "$BIN/listener" -b 127.0.0.1 -c 1 -m "busy, try later" "$p" \
+	    "$T/echo"
+	wait_listening "$p"
+	hold 127.0.0.1 "$p" $'one\n' $'two\n'
+	wait_file "$T/held"
+	[ "$(cat "$T/held")" = "got one" ]
+	run client 127.0.0.1 "$p"
+	[ "$status" -eq 0 ]
+	[ "$output" = $'busy, try later\r' ]
+	touch "$T/release"
+	wait_file "$T/done"
+	[ "$(cat "$T/done")" = $'got one\ngot two' ]
+	# The slot is free again once the listener has reaped the session.
+	for i in $(seq 1 50); do
+		run client 127.0.0.1 "$p" $'three\n'
+		[ "$output" != "got three" ] || break
+		sleep 0.1
+	done
+	[ "$output" = "got three" ]
+	quiet
+}
+
+@test "without -m a connection over -c MAX is just closed" {
+	prog echo 'while IFS= read -r line; do echo "got $line"; done'
+	p=$(free_port)
+	start "$BIN/listener" -b 127.0.0.1 -c 1 "$p" "$T/echo"
+	wait_listening "$p"
+	hold 127.0.0.1 "$p" $'one\n' ''
+	wait_file "$T/held"
+	run client 127.0.0.1 "$p"
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+	touch "$T/release"
+	wait_file "$T/done"
+}
+
+@test "ended sessions are reaped: no zombie stays" {
+	prog hello 'echo hello'
+	p=$(free_port)
+	start "$BIN/listener" -b 127.0.0.1 -c 2 "$p" "$T/hello"
+	wait_listening "$p"
+	for i in 1 2 3 4 5 6; do
+		run client 127.0.0.1 "$p"
+		[ "$output" = "hello" ]
+	done
+	for i in $(seq 1 50); do
+		[ -n "$(children "$LPID")" ] || break
+		sleep 0.1
+	done
+	run children "$LPID"
+	[ "$output" = "" ]
+	[ "$(state "$LPID")" = S ]
+}
+
+@test "out of descriptors, the listener rests, then serves the waiting client" {
+	prog hello 'echo hello'
+	p=$(free_port)
+	start "$BIN/listener" -b 127.0.0.1 "$p" "$T/hello"
+	wait_listening "$p"
+	# A soft limit at the lowest free fd makes accept() fail with EMFILE.
+	run python3 -c '
+import os, resource, sys
+pid = int(sys.argv[1])
+fds = set(int(f) for f in os.listdir("/proc/%d/fd" % pid))
+free = min(set(range(len(fds) + 1)) - fds)
+soft, hard = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+resource.prlimit(pid, resource.RLIMIT_NOFILE, (free, hard))
+print(soft)' "$LPID"
+	[ "$status" -eq 0 ]
+	soft=$output
+	ticks() { awk '{ print $14 + $15 }' "/proc/$LPID/stat"; }
+	before=$(ticks)
+	client 127.0.0.1 "$p" >"$T/c1" 2>&1 3>&- &
+	cpid=$!
+	PIDS="$PIDS $cpid"
+	sleep 1.5
+	# Still alive, not spinning (1.5 s of CPU is 150 ticks), nobody served.
+	[ "$(state "$LPID")" = S ]
+	[ $(($(ticks) - before)) -lt 50 ]
+	[ ! -s "$T/c1" ]
+	python3 -c '
+import resource, sys
+pid, soft = int(sys.argv[1]), int(sys.argv[2])
+resource.prlimit(pid, resource.RLIMIT_NOFILE,
+    (soft, resource.prlimit(pid, resource.RLIMIT_NOFILE)[1]))' "$LPID" "$soft"
+	wait "$cpid"
+	[ "$(cat "$T/c1")" = "hello" ]
+	quiet
+}
+
+# Stopping
+
+@test "SIGTERM stops listening and exits 0; running sessions go on" {
+	prog echo 'while IFS= read -r line; do echo "got $line"; done'
+	p=$(free_port)
+	start "$BIN/listener" -b 127.0.0.1 "$p" "$T/echo"
+	wait_listening "$p"
+	hold 127.0.0.1 "$p" $'one\n' $'two\n'
+	wait_file "$T/held"
+	kill -TERM "$LPID"
+	wait_exit "$LPID"
+	[ "$status" -eq 0 ]
+	not_listening "$p"
+	touch "$T/release"
+	wait_file "$T/done"
+	[ "$(cat "$T/done")" = $'got one\ngot two' ]
+	quiet
+}
+
+@test "SIGINT stops the listener with status 0" {
+	prog hello 'echo hello'
+	p=$(free_port)
+	start "$BIN/listener" -b 127.0.0.1 "$p" "$T/hello"
+	wait_listening "$p"
+	kill -INT "$LPID"
+	wait_exit "$LPID"
+	[ "$status" -eq 0 ]
+	not_listening "$p"
+}
+
+# mysmtpd and mypopd
+
+@test "mysmtpd and mypopd check their own options before the handler's" {
+	run timeout 10 "$BIN/mysmtpd"
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"mysmtpd: missing PORT"* ]]
+	run timeout 10 "$BIN/mypopd" 0
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"mypopd: bad port: 0"* ]]
+	# The refusal text is built in.
+	run timeout 10 "$BIN/mysmtpd" -m busy 2525
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"unknown option -m"* ]]
+}
+
+@test "mysmtpd exits 111 when smtp-handler is not beside it" {
+	mkdir "$T/bin"
+	cp "$BIN/mysmtpd" "$T/bin/mysmtpd"
+	p=$(free_port)
+	run timeout 10 "$T/bin/mysmtpd" -b 127.0.0.1 "$p"
+	[ "$status" -eq 111 ]
+	[[ "$output" == *"unable to run $T/bin/smtp-handler: No such file or directory"* ]]
+	not_listening "$p"
+}
+
+@test "mysmtpd without a users file exits 100 at once, naming the file" {
+	need_handler smtp-handler
+	p=$(free_port)
+	cd "$T"
+	run timeout 10 "$BIN/mysmtpd" -b 127.0.0.1 "$p" -u "$T/nope"
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"$T/nope"* ]]
+	not_listening "$p"
+}
+
+@test "mypopd without a users file exits 100 at once, naming the file" {
+	need_handler pop3-handler
+	p=$(free_port)
+	cd "$T"
+	run timeout 10 "$BIN/mypopd" -b 127.0.0.1 "$p" -u "$T/nope"
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"$T/nope"* ]]
+	not_listening "$p"
+}
+
+@test "mysmtpd --help shows its usage and then the handler's options" {
+	need_handler smtp-handler
+	run timeout 10 "$BIN/mysmtpd" --help
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "usage: mysmtpd [-b ADDR]... [-c MAX] PORT [HANDLER-OPTION...]" ]
+	[[ "$output" == *"Options of smtp-handler:"* ]]
+	[[ "$output" == *"--users"* ]]
+}
+
+@test "mysmtpd runs smtp-handler with the options after PORT" {
+	need_handler smtp-handler
+	p=$(free_port)
+	start "$BIN/mysmtpd" -b 127.0.0.1 "$p" -u "$USERS" -d "$STORE" \
+	    -n mx.test
+	wait_listening "$p"
+	run client --greet 127.0.0.1 "$p" $'QUIT\r\n'
+	[ "$status" -eq 0 ]
+	[ "$(codes)" = "220 221" ]
+	[ "$(printf '%s\n' "$output" | head -n 1)" = $'220 mx.test ESMTP ready\r' ]
+	quiet
+}
+
+@test "mysmtpd answers a session over -c with 421 4.3.2" {
+	need_handler smtp-handler
+	p=$(free_port)
+	start "$BIN/mysmtpd" -b 127.0.0.1 -c 1 "$p" -u "$USERS" -d "$STORE" \
+	    -n mx.test
+	wait_listening "$p"
+	hold 127.0.0.1 "$p" '' $'QUIT\r\n'
+	wait_file "$T/held"
+	[[ "$(cat "$T/held")" == "220 "* ]]
+	run client 127.0.0.1 "$p"
+	[ "$status" -eq 0 ]
+	[ "$output" = $'421 4.3.2 Too many sessions, try again later\r' ]
+	touch "$T/release"
+	wait_file "$T/done"
+	[[ "$(cat "$T/done")" == *"221 "* ]]
+}
+
+@test "mypopd runs pop3-handler and answers a session over -c with -ERR [SYS/TEMP]" {
+	need_handler pop3-handler
+	p=$(free_port)
+	start "$BIN/mypopd" -b 127.0.0.1 -c 1 "$p" -u "$USERS" -d "$STORE" \
+	    -n mx.test
+	wait_listening "$p"
+	hold 127.0.0.1 "$p" '' $'QUIT\r\n'
+	wait_file "$T/held"
+	[ "$(cat "$T/held")" = $'+OK mx.test POP3 ready\r' ]
+	run client 127.0.0.1 "$p"
+	[ "$status" -eq 0 ]
+	[ "$output" = $'-ERR [SYS/TEMP] Too many sessions, try again later\r' ]
+	touch "$T/release"
+	wait_file "$T/done"
+	[[ "$(cat "$T/done")" == *"+OK"* ]]
+	quiet
+}
