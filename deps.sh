@@ -6,7 +6,7 @@
 set -eu
 
 build_pkgs="gcc make libc6-dev libcrypt-dev"
-test_pkgs="bats python3 curl procps"
+test_pkgs="bats python3 curl procps dovecot-core"
 
 # have PACKAGE: is the Debian package installed?
 have() {
