@@ -142,14 +142,15 @@ quoted_string(const unsigned char *s, size_t n, int utf8, enum addr_status *st)
 static size_t
 domain(const unsigned char *s, size_t n, int utf8, enum addr_status *st)
 {
-	size_t i = 0, label = 0;
+	size_t i = 0, label = 0, k;
 	int r, lastdash = 0;
 
 	while (i < n) {
+		k = i;
 		if ((r = take_utf8(s, n, &i, utf8, st)) < 0)
 			return 0;
 		if (r > 0) {
-			label++;
+			label += i - k;		/* RFC 1035 counts octets */
 			lastdash = 0;
 		} else if (is_letdig(s[i]) || (s[i] == '-' && label > 0)) {
 			lastdash = s[i] == '-';
@@ -284,8 +285,21 @@ addr_parse_mailbox(const char *str, size_t len, int utf8, struct address *a)
 	return n == len ? ADDR_OK : ADDR_SYNTAX;
 }
 
-int
-addr_equal(const char *a, size_t alen, const char *b, size_t blen)
+enum addr_status
+addr_unquote(const struct address *a, struct address *out)
 {
-	return alen == blen && strncasecmp(a, b, alen) == 0;
+	char buf[ADDRESS_MAX + 1];
+	size_t i, n = 0;
+
+	/* Drop the quotes and the backslashes of quoted pairs. */
+	for (i = 1; i + 1 < a->at; i++) {
+		if (a->text[i] == '\\')
+			i++;
+		buf[n++] = a->text[i];
+	}
+	memcpy(buf + n, a->text + a->at, strlen(a->text + a->at) + 1);
+	if (addr_parse_mailbox(buf, strlen(buf), 1, out) != ADDR_OK ||
+	    out->quoted)
+		return ADDR_SYNTAX;
+	return ADDR_OK;
 }

@@ -44,8 +44,9 @@ enum addr_status addr_parse_path(const char *s, size_t len, int utf8,
 enum addr_status addr_parse_mailbox(const char *s, size_t len, int utf8,
 	    struct address *a);
 
-/* Return nonzero if a (len bytes) and b name the same address: ASCII
- * letters compare without case. */
-int	addr_equal(const char *a, size_t alen, const char *b, size_t blen);
+/* Write into *out the address a with its quoted local part unquoted, if
+ * what is left is a plain dot-string (as "alice"@example.com is).
+ * Returns ADDR_OK, or ADDR_SYNTAX when the local part needs its quotes. */
+enum addr_status addr_unquote(const struct address *a, struct address *out);
 
 #endif

@@ -112,6 +112,9 @@ config_parse(struct config *c, enum proto proto, int argc, char **argv)
 		c->timeout = c->data_timeout = POP3_TIMEOUT;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, opts, longopts, NULL)) != -1) {
+		/* The long SMTP options get past the POP3 short list. */
+		if (proto == PROTO_POP3 && (ch == 'p' || ch == 's' || ch == 'r'))
+			usage_error("-%c is an option of smtp-handler only", ch);
 		switch (ch) {
 		case 'u': c->users_path = optarg; break;
 		case 'd': c->store = optarg; break;

@@ -72,8 +72,6 @@
 
 /* Input and output buffers of the client connection. */
 #define IO_BUFSIZE		(64 * 1024)
-/* Deadline for writing one buffer to a client that does not read. */
-#define IO_WRITE_TIMEOUT	600
 
 /* Listener */
 

@@ -4,6 +4,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -17,21 +18,32 @@
 #include <unistd.h>
 
 #include "lineio.h"
+#include "log.h"
 
 void
-io_init(struct io *io, int in, int out)
+io_init(struct io *io, int in, int out, int timeout)
 {
-	int one = 1;
+	struct stat st;
+	int one = 1, fl;
 
 	io->in = in;
 	io->out = out;
 	io->tty = isatty(in);
 	io->failed = 0;
+	io->wtimeout = timeout;
 	io->ipos = io->ilen = io->olen = 0;
+	if (fstat(out, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return;
 	/* Replies leave in one write each flush; without this a spawned
 	 * server loses 40 ms a reply to Nagle plus delayed ACK.  Fails
-	 * harmlessly when out is not a TCP socket. */
+	 * harmlessly when the socket is not TCP. */
 	(void)setsockopt(out, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* Launchers hand over a blocking socket, on which a client that
+	 * stops reading would hold write() forever; non-blocking, every
+	 * write waits in poll() under the session timeout.  Pipes and
+	 * terminals are left alone: they may be shared with a shell. */
+	if ((fl = fcntl(out, F_GETFL)) >= 0 && !(fl & O_NONBLOCK))
+		(void)fcntl(out, F_SETFL, fl | O_NONBLOCK);
 }
 
 static long
@@ -39,7 +51,9 @@ now_ms(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	/* Cannot fail on Linux; without a clock no deadline holds. */
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
+		die(EXIT_TEMP, "clock_gettime: %s", strerror(errno));
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
 }
 
@@ -209,7 +223,7 @@ io_printf(struct io *io, const char *fmt, ...)
 int
 io_flush(struct io *io)
 {
-	long deadline = now_ms() + IO_WRITE_TIMEOUT * 1000L;
+	long deadline = now_ms() + io->wtimeout * 1000L;
 	size_t off = 0;
 	ssize_t n;
 
@@ -234,6 +248,12 @@ void
 io_discard(struct io *io)
 {
 	io->ipos = io->ilen = 0;
+}
+
+void
+io_wipe(struct io *io)
+{
+	explicit_bzero(io->ibuf, io->ipos);
 }
 
 /* An address from the environment is used only if it is one. */

@@ -31,15 +31,17 @@ struct io {
 	int	in, out;
 	int	tty;		/* input is a terminal: LF alone ends lines */
 	int	failed;		/* an output error happened: stop writing */
+	int	wtimeout;	/* seconds one flush may wait for the client */
 	size_t	ipos, ilen;	/* unread input is ibuf[ipos..ilen) */
 	size_t	olen;		/* pending output is obuf[0..olen) */
 	char	ibuf[IO_BUFSIZE];
 	char	obuf[IO_BUFSIZE];
 };
 
-/* Set up io on the descriptors in and out; notes whether in is a tty and
- * turns off Nagle's algorithm when out is a TCP socket. */
-void	io_init(struct io *io, int in, int out);
+/* Set up io on the descriptors in and out, with timeout seconds for a
+ * client to take a flush of output; notes whether in is a tty and, when
+ * out is a socket, makes it non-blocking without Nagle's algorithm. */
+void	io_init(struct io *io, int in, int out, int timeout);
 
 /* Read one line into line (room for max bytes plus a NUL), without its
  * line end, within timeout seconds for the whole line.  Sets *len and
@@ -49,7 +51,9 @@ void	io_init(struct io *io, int in, int out);
 enum io_status io_getline(struct io *io, char *line, size_t max, size_t *len,
 	    int *flags, int timeout);
 
-/* Queue len bytes for the client; returns 0, or -1 once output failed. */
+/* Queue len bytes for the client; returns 0, or -1 once output failed.
+ * Callers may ignore the result of one write: io->failed stays set, and
+ * the session loop ends the session when it sees it. */
 int	io_write(struct io *io, const char *buf, size_t len);
 
 /* Queue a formatted line and a CRLF; returns as io_write. */
@@ -61,6 +65,9 @@ int	io_flush(struct io *io);
 
 /* Drop input that is already buffered (at a change of security state). */
 void	io_discard(struct io *io);
+
+/* Overwrite the input already consumed (after a password was read). */
+void	io_wipe(struct io *io);
 
 /* Write the peer's numeric address into buf: getpeername(0) when stdin is
  * a socket, else $REMOTE_ADDR or $TCPREMOTEIP if they look like an

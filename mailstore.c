@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +65,31 @@ make_dir(int at, const char *name)
 	return errno == EEXIST ? 0 : -1;
 }
 
+/* Make the directory store and the entry naming it durable. */
+static int
+make_store(const char *store)
+{
+	char parent[PATH_MAX];
+	char *slash;
+	int fd, r;
+
+	if (mkdir(store, 0700) < 0)
+		return errno == EEXIST ? 0 : -1;
+	snprintf(parent, sizeof(parent), "%s", store);
+	slash = strrchr(parent, '/');
+	if (slash == parent)
+		slash[1] = '\0';
+	else if (slash != NULL)
+		*slash = '\0';
+	else
+		strcpy(parent, ".");
+	if ((fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	r = fsync(fd);
+	close(fd);
+	return r;
+}
+
 /* Open the store root, making it if it does not exist. */
 static int
 open_store(const char *store)
@@ -71,7 +97,7 @@ open_store(const char *store)
 	int fd;
 
 	fd = open(store, DIR_FLAGS & ~O_NOFOLLOW);
-	if (fd < 0 && errno == ENOENT && mkdir(store, 0700) == 0)
+	if (fd < 0 && errno == ENOENT && make_store(store) == 0)
 		fd = open(store, DIR_FLAGS & ~O_NOFOLLOW);
 	return fd;
 }
@@ -113,6 +139,31 @@ static int
 open_sub(int boxfd, const char *sub)
 {
 	return openat(boxfd, sub, DIR_FLAGS);
+}
+
+/* Remove files a crash left in tmp/ (the Maildir rule: 36 hours). */
+static void
+clean_tmp(int boxfd)
+{
+	struct dirent *e;
+	struct stat st;
+	DIR *dir;
+	time_t old = time(NULL) - STORE_TMP_AGE;
+	int fd;
+
+	if ((fd = open_sub(boxfd, "tmp")) < 0)
+		return;
+	if ((dir = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	while ((e = readdir(dir)) != NULL)
+		if (e->d_name[0] != '.' &&
+		    fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode) && st.st_mtime < old &&
+		    unlinkat(fd, e->d_name, 0) == 0)
+			log_msg(LOG_INFO, "removed stale tmp/%s", e->d_name);
+	closedir(dir);
 }
 
 /* --- Delivery ------------------------------------------------------ */
@@ -178,8 +229,11 @@ open_targets(struct ms_delivery *d, int storefd, const char *const *names)
 		if ((box = open_box(storefd, names[i])) < 0)
 			return -1;
 		d->newdirs[i] = open_sub(box, "new");
-		if (i == 0 && d->newdirs[i] >= 0)
+		if (i == 0 && d->newdirs[i] >= 0) {
 			d->tmpdir = open_sub(box, "tmp");
+			/* Orphans of a crash are left in this tmp/. */
+			clean_tmp(box);
+		}
 		close(box);
 		if (d->newdirs[i] < 0 || (i == 0 && d->tmpdir < 0))
 			return -1;
@@ -537,31 +591,6 @@ snapshot(struct ms_mailbox *m)
 	if (m->n > 0)
 		qsort(m->msgs, m->n, sizeof(*m->msgs), by_age);
 	return 0;
-}
-
-/* Remove files a crash left in tmp/ (the Maildir rule: 36 hours). */
-static void
-clean_tmp(int boxfd)
-{
-	struct dirent *e;
-	struct stat st;
-	DIR *dir;
-	time_t old = time(NULL) - STORE_TMP_AGE;
-	int fd;
-
-	if ((fd = open_sub(boxfd, "tmp")) < 0)
-		return;
-	if ((dir = fdopendir(fd)) == NULL) {
-		close(fd);
-		return;
-	}
-	while ((e = readdir(dir)) != NULL)
-		if (e->d_name[0] != '.' &&
-		    fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    S_ISREG(st.st_mode) && st.st_mtime < old &&
-		    unlinkat(fd, e->d_name, 0) == 0)
-			log_msg(LOG_INFO, "removed stale tmp/%s", e->d_name);
-	closedir(dir);
 }
 
 enum ms_result

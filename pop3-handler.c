@@ -208,6 +208,7 @@ cmd_pass(struct session *s, char **argv)
 	u = users_find(&s->users, s->user);
 	ok = users_check(u, argv[0]);
 	explicit_bzero(s->line, sizeof(s->line));
+	io_wipe(&s->io);
 	if (ok)
 		return enter(s, u->address);
 	log_msg(LOG_NOTICE, "login failed peer=%s user=%s", s->peer,
@@ -564,12 +565,13 @@ main(int argc, char **argv)
 {
 	static struct session s;
 
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGXFSZ, SIG_IGN);
-	umask(077);
 	log_open("pop3-handler");
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR ||
+	    signal(SIGXFSZ, SIG_IGN) == SIG_ERR)
+		die(EXIT_TEMP, "signal: %s", strerror(errno));
+	umask(077);
 	config_parse(&s.cfg, PROTO_POP3, argc, argv);
-	io_init(&s.io, 0, 1);
+	io_init(&s.io, 0, 1, s.cfg.timeout);
 	if (config_users(&s.cfg, &s.users) < 0) {
 		int err = errno;
 

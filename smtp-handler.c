@@ -122,7 +122,7 @@ struct session {
 	char	(*rcpt)[ADDRESS_MAX + 1];	/* mailbox names */
 	size_t	nrcpt;
 	char	first_rcpt[ADDRESS_MAX + 1];	/* as the client wrote it */
-	char	line[SMTP_TEXT_MAX + 1];
+	char	line[SMTP_TEXT_MAX + 2];
 };
 
 static void
@@ -132,7 +132,8 @@ reply(struct session *s, enum reply r)
 		return;
 	if (replies[r].code[0] == '5')
 		s->errors++;
-	if (replies[r].code[0] == '4' && replies[r].code[1] == '2')
+	/* RFC 5321 4.2: 421 names the host that closes. */
+	if (strncmp(replies[r].code, "421", 3) == 0)
 		io_printf(&s->io, "%s %s %s", replies[r].code, s->cfg.host,
 		    replies[r].text);
 	else
@@ -223,6 +224,10 @@ mail_param(struct session *s, char *p, int *seen, int *utf8)
 	char *val = strchr(p, '='), *end;
 	unsigned long long size;
 
+	/* RFC 5321 4.1.1.11: parameters are service extensions, which a
+	 * client greeting with HELO has not been offered. */
+	if (!s->esmtp)
+		return SR_PARAM_UNKNOWN;
 	if (val != NULL)
 		*val++ = '\0';
 	if (strcasecmp(p, "SIZE") == 0 && !(*seen & 1)) {
@@ -255,8 +260,8 @@ mail_param(struct session *s, char *p, int *seen, int *utf8)
 /* Parse "FROM:<path> params" or "TO:<path> params" after the keyword.
  * Returns SR_NONE with *a and *rest set, or the reply for the error. */
 static enum reply
-parse_path(char *arg, const char *key, struct address *a, char **rest,
-    enum reply syntax, enum reply bad)
+parse_path(char *arg, const char *key, int utf8, struct address *a,
+    char **rest, enum reply syntax, enum reply bad)
 {
 	size_t used, klen = strlen(key);
 	char *p;
@@ -267,9 +272,11 @@ parse_path(char *arg, const char *key, struct address *a, char **rest,
 	p += strspn(p, " ");
 	if (*p != '<')
 		return syntax;
-	switch (addr_parse_path(p, strlen(p), 1, a, &used)) {
+	switch (addr_parse_path(p, strlen(p), utf8, a, &used)) {
 	case ADDR_OK:
 		break;
+	case ADDR_UTF8:
+		return SR_UTF8;
 	default:
 		return strchr(p, '>') == NULL ? syntax : bad;
 	}
@@ -288,11 +295,17 @@ cmd_mail(struct session *s, char *arg)
 	char *rest, *p;
 	int seen = 0, utf8 = 0;
 
-	r = parse_path(arg, "FROM:", &a, &rest, SR_SYNTAX_MAIL, SR_BAD_SENDER);
+	/* The path may hold UTF-8 only if SMTPUTF8 is among the
+	 * parameters after it (RFC 6531 3.4); those are checked below. */
+	p = strcasestr(arg, " SMTPUTF8");
+	utf8 = s->esmtp && p != NULL && (p[9] == '\0' || p[9] == ' ');
+	r = parse_path(arg, "FROM:", utf8, &a, &rest, SR_SYNTAX_MAIL,
+	    SR_BAD_SENDER);
 	if (r != SR_NONE)
 		return r;
 	if (a.kind == ADDR_POSTMASTER)
 		return SR_BAD_SENDER;
+	utf8 = 0;
 	while ((p = strsep(&rest, " ")) != NULL)
 		if (*p != '\0' && (r = mail_param(s, p, &seen, &utf8)) !=
 		    SR_NONE)
@@ -310,6 +323,7 @@ static const char *
 resolve(struct session *s, const struct address *a, enum reply *r)
 {
 	const struct user *u;
+	struct address plain;
 
 	if (users_refresh(&s->users) < 0) {
 		log_msg(LOG_ERR, "users file %s: %s", s->cfg.users_path,
@@ -320,6 +334,9 @@ resolve(struct session *s, const struct address *a, enum reply *r)
 	*r = SR_NO_USER;
 	if (a->kind == ADDR_POSTMASTER)
 		return s->postmaster[0] != '\0' ? s->postmaster : NULL;
+	/* "alice"@example.com is alice@example.com (RFC 5321 4.1.2). */
+	if (a->quoted && addr_unquote(a, &plain) == ADDR_OK)
+		a = &plain;
 	if ((u = users_find(&s->users, a->text)) != NULL)
 		return u->address;
 	if (!users_local_domain(&s->users, a->text + a->at + 1)) {
@@ -343,7 +360,8 @@ cmd_rcpt(struct session *s, char *arg)
 	char *rest;
 	size_t i;
 
-	r = parse_path(arg, "TO:", &a, &rest, SR_SYNTAX_RCPT, SR_BAD_RCPT);
+	r = parse_path(arg, "TO:", s->utf8, &a, &rest, SR_SYNTAX_RCPT,
+	    SR_BAD_RCPT);
 	if (r != SR_NONE)
 		return r;
 	if (a.kind == ADDR_NULL)
@@ -415,7 +433,9 @@ read_body(struct session *s, struct ms_delivery *d, struct body *b)
 	char *p;
 
 	for (;;) {
-		st = io_getline(&s->io, s->line, SMTP_TEXT_MAX - 2, &len,
+		/* Room for one octet more than a text line: RFC 5321
+		 * 4.5.3.1.6 does not count the dot added for transparency. */
+		st = io_getline(&s->io, s->line, SMTP_TEXT_MAX - 1, &len,
 		    &flags, s->cfg.data_timeout);
 		if (st != IO_LINE)
 			return st;
@@ -428,6 +448,8 @@ read_body(struct session *s, struct ms_delivery *d, struct body *b)
 			p++;
 			len--;
 		}
+		if (len > SMTP_TEXT_MAX - 2)
+			b->flags |= LINE_TOOLONG;
 		b->octets += (long long)len + 2;
 		if (b->flags != 0 || b->octets > s->cfg.max_size ||
 		    b->store != MS_OK)
@@ -556,27 +578,28 @@ static const struct command {
 	int	states;
 	enum arg arg;
 	enum reply (*fn)(struct session *, char *);
+	enum reply noarg;	/* reply to a missing argument */
 } commands[] = {
-	{ "HELO", S_ANY, ARG_NEED, cmd_helo },
-	{ "EHLO", S_ANY, ARG_NEED, cmd_ehlo },
-	{ "MAIL", S_READY, ARG_NEED, cmd_mail },
-	{ "RCPT", S_MAIL | S_RCPT, ARG_NEED, cmd_rcpt },
-	{ "DATA", S_RCPT, ARG_NONE, cmd_data },
-	{ "RSET", S_ANY, ARG_NONE, cmd_rset },
-	{ "NOOP", S_ANY, ARG_ANY, cmd_noop },
-	{ "VRFY", S_ANY, ARG_NEED, cmd_vrfy },
-	{ "HELP", S_ANY, ARG_ANY, cmd_help },
-	{ "QUIT", S_ANY, ARG_NONE, cmd_quit },
-	{ "EXPN", S_ANY, ARG_ANY, cmd_not_impl },
-	{ "TURN", S_ANY, ARG_ANY, cmd_not_impl },
-	{ "ETRN", S_ANY, ARG_ANY, cmd_not_impl },
-	{ "BDAT", S_ANY, ARG_ANY, cmd_not_impl },
-	{ "AUTH", S_ANY, ARG_ANY, cmd_not_impl },
-	{ "STARTTLS", S_ANY, ARG_ANY, cmd_not_impl },
-	{ "SEND", S_ANY, ARG_ANY, cmd_not_impl },
-	{ "SOML", S_ANY, ARG_ANY, cmd_not_impl },
-	{ "SAML", S_ANY, ARG_ANY, cmd_not_impl },
-	{ NULL, S_ANY, ARG_ANY, cmd_unknown }
+	{ "HELO", S_ANY, ARG_NEED, cmd_helo, SR_BAD_HELO },
+	{ "EHLO", S_ANY, ARG_NEED, cmd_ehlo, SR_BAD_HELO },
+	{ "MAIL", S_READY, ARG_NEED, cmd_mail, SR_SYNTAX_MAIL },
+	{ "RCPT", S_MAIL | S_RCPT, ARG_NEED, cmd_rcpt, SR_SYNTAX_RCPT },
+	{ "DATA", S_RCPT, ARG_NONE, cmd_data, SR_NONE },
+	{ "RSET", S_ANY, ARG_NONE, cmd_rset, SR_NONE },
+	{ "NOOP", S_ANY, ARG_ANY, cmd_noop, SR_NONE },
+	{ "VRFY", S_ANY, ARG_NEED, cmd_vrfy, SR_NEED_ARG },
+	{ "HELP", S_ANY, ARG_ANY, cmd_help, SR_NONE },
+	{ "QUIT", S_ANY, ARG_NONE, cmd_quit, SR_NONE },
+	{ "EXPN", S_ANY, ARG_ANY, cmd_not_impl, SR_NONE },
+	{ "TURN", S_ANY, ARG_ANY, cmd_not_impl, SR_NONE },
+	{ "ETRN", S_ANY, ARG_ANY, cmd_not_impl, SR_NONE },
+	{ "BDAT", S_ANY, ARG_ANY, cmd_not_impl, SR_NONE },
+	{ "AUTH", S_ANY, ARG_ANY, cmd_not_impl, SR_NONE },
+	{ "STARTTLS", S_ANY, ARG_ANY, cmd_not_impl, SR_NONE },
+	{ "SEND", S_ANY, ARG_ANY, cmd_not_impl, SR_NONE },
+	{ "SOML", S_ANY, ARG_ANY, cmd_not_impl, SR_NONE },
+	{ "SAML", S_ANY, ARG_ANY, cmd_not_impl, SR_NONE },
+	{ NULL, S_ANY, ARG_ANY, cmd_unknown, SR_NONE }
 };
 
 /* The 503 for a command given in the wrong state. */
@@ -610,8 +633,7 @@ dispatch(struct session *s, char *line, size_t len)
 	else if (c->arg == ARG_NONE && arg != NULL)
 		reply(s, SR_NO_ARG);
 	else if (c->arg == ARG_NEED && arg == NULL)
-		reply(s, c->fn == cmd_helo || c->fn == cmd_ehlo ?
-		    SR_BAD_HELO : SR_NEED_ARG);
+		reply(s, c->noarg);
 	else
 		reply(s, c->fn(s, arg != NULL ? arg : ""));
 }
@@ -673,12 +695,13 @@ main(int argc, char **argv)
 
 	/* A client that goes away must not kill us mid-write, and a file
 	 * size limit must be an error to handle, not a signal. */
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGXFSZ, SIG_IGN);
-	umask(077);
 	log_open("smtp-handler");
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR ||
+	    signal(SIGXFSZ, SIG_IGN) == SIG_ERR)
+		die(EXIT_TEMP, "signal: %s", strerror(errno));
+	umask(077);
 	config_parse(&s.cfg, PROTO_SMTP, argc, argv);
-	io_init(&s.io, 0, 1);
+	io_init(&s.io, 0, 1, s.cfg.timeout);
 	if (config_users(&s.cfg, &s.users) < 0) {
 		int err = errno;
 

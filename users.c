@@ -87,33 +87,49 @@ add(struct users *u, const char *addr, const char *pass)
 	return 0;
 }
 
+/* Read one line of f into line (room for USERS_LINE_MAX + 1) without its
+ * LF.  Returns the length, or -1 at the end of the file; *bad is set for
+ * a line that is too long or holds a NUL, which is read to its end and
+ * must be skipped whole: never cut short, never repaired. */
+static long
+read_line(FILE *f, char *line, int *bad)
+{
+	size_t n = 0;
+	int c;
+
+	*bad = 0;
+	while ((c = getc(f)) != EOF && c != '\n') {
+		if (c == '\0')
+			*bad = 1;
+		if (n < USERS_LINE_MAX)
+			line[n++] = (char)c;
+		else
+			*bad = 1;
+	}
+	if (c == EOF && n == 0 && !*bad)
+		return -1;
+	if (n > 0 && line[n - 1] == '\r')
+		n--;
+	line[n] = '\0';
+	return (long)n;
+}
+
 /* Read every line of f into the empty table *u.  When an address appears
  * twice, lookups find the first. */
 static int
 parse(struct users *u, FILE *f)
 {
-	char line[USERS_LINE_MAX + 2], *addr, *pass;
-	size_t n, lineno = 0;
-	int c;
+	char line[USERS_LINE_MAX + 1], *addr, *pass;
+	size_t lineno = 0;
+	int bad;
 
-	while (fgets(line, sizeof(line), f) != NULL) {
+	while (read_line(f, line, &bad) >= 0) {
 		lineno++;
-		n = strlen(line);
-		if (n > 0 && line[n - 1] == '\n')
-			line[--n] = '\0';
-		else if (!feof(f)) {
-			while ((c = getc(f)) != EOF && c != '\n')
-				;
-			log_msg(LOG_WARNING, "%s:%zu: line too long, skipped",
-			    u->path, lineno);
-			continue;
-		}
-		if (n > 0 && line[n - 1] == '\r')
-			line[--n] = '\0';
-		if (split(line, &addr, &pass) < 0 || (addr != NULL &&
+		if (bad || split(line, &addr, &pass) < 0 || (addr != NULL &&
 		    (!usable(addr) || strlen(pass) > PASSWORD_MAX))) {
-			log_msg(LOG_WARNING, "%s:%zu: malformed line, skipped",
-			    u->path, lineno);
+			log_msg(LOG_WARNING, "%s:%zu: %s, skipped", u->path,
+			    lineno, bad ? "line too long or has a NUL" :
+			    "malformed line");
 			continue;
 		}
 		if (addr == NULL)
@@ -257,6 +273,7 @@ users_check(const struct user *user, const char *password)
 		return 0;
 	h = crypt_r(password, stored, cd);
 	ok = h != NULL && h[0] != '*' && same(h, stored) && user != NULL;
+	explicit_bzero(cd, sizeof(*cd));
 	free(cd);
 	return ok;
 }

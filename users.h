@@ -23,7 +23,6 @@ struct users {
 	ino_t	ino;		/* to notice a change */
 	off_t	size;
 	struct timespec mtime, ctime;
-	char	*data;		/* storage of the strings in list */
 };
 
 /* Read the users file at path into *u (path is kept, not copied).  Bad or

@@ -693,3 +693,14 @@ EOF
 	run timeout 10 "$BIN/pop3-handler" -u "$T/no-such-users.txt" -d "$STORE" --check </dev/null
 	[ "$status" -eq 100 ]
 }
+
+@test "pop3-handler refuses the SMTP-only options, long or short" {
+	for opt in "--max-size 5" "--postmaster alice@example.com" \
+	    "--max-recipients 3" "-s 5" "-p alice@example.com" "-r 3"; do
+		run --separate-stderr timeout 10 "$BIN/pop3-handler" \
+		    -u "$USERS" -d "$STORE" $opt </dev/null
+		[ "$status" -eq 100 ]
+		[ -z "$output" ]
+		[ -n "$stderr" ]
+	done
+}

@@ -287,3 +287,42 @@ EOF
 	pop3_wait
 	[[ $(pop3_reply alice@example.com alicepw STAT) == "+OK 4 "* ]]
 }
+
+@test "a client that stops reading is cut off at the timeout and the lock is freed" {
+	head -c 3000000 /dev/zero | tr '\0' 'x' | fold -w 76 |
+	    pop3_drop alice@example.com >/dev/null
+	port=$(free_port)
+	"$BIN/mypopd" -b 127.0.0.1 "$port" -u "$USERS" -d "$STORE" -t 2 \
+	    </dev/null >/dev/null 2>&1 3>&- &
+	PIDS="$PIDS $!"
+	wait_port "$port"
+	# A small receive buffer and no reads: the handler's writes block.
+	timeout 60 python3 - "$port" <<'PY' &
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"USER alice@example.com\r\nPASS alicepw\r\n" + b"RETR 1\r\n" * 4)
+time.sleep(40)
+PY
+	stalled=$!
+	PIDS="$PIDS $stalled"
+	sleep 2
+	# Within the 2-second write timeout, plus the 1 s login delay of
+	# nothing, the stalled session must be gone and the lock free.
+	ok=
+	for i in $(seq 1 40); do
+		run pop3 <<'EOF2'
+USER alice@example.com
+PASS alicepw
+QUIT
+EOF2
+		if [ "$(status)" = "+OK +OK +OK +OK" ]; then
+			ok=1
+			break
+		fi
+		sleep 0.5
+	done
+	[ -n "$ok" ]
+	kill "$stalled" 2>/dev/null || true
+}

@@ -690,3 +690,41 @@ EOF
 	[ "$(count user101@example.com)" -eq 0 ]
 	[ "$(all_messages | wc -l)" -eq 100 ]
 }
+
+@test "MAIL parameters after HELO get 555 5.5.4: extensions need EHLO" {
+	run smtp <<'EOF'
+HELO client.test
+MAIL FROM:<sender@example.net> SIZE=100
+MAIL FROM:<sender@example.net> BODY=8BITMIME
+MAIL FROM:<sender@example.net>
+QUIT
+EOF
+	[ "$(codes)" = "220 250 555 555 250 221" ]
+	[[ "$(reply 3)" == "555 5.5.4"* ]]
+}
+
+@test "an address with bytes that are not UTF-8 gets 553 5.6.7 without SMTPUTF8" {
+	run smtp_raw < <(printf 'EHLO client.test\r\nMAIL FROM:<\xe9@example.net>\r\nMAIL FROM:<s@example.net>\r\nRCPT TO:<\xff@example.com>\r\nQUIT\r\n')
+	[ "$(codes)" = "220 250 553 250 553 221" ]
+	[[ "$(reply 3)" == "553 5.6.7"* ]]
+	[[ "$(reply 5)" == "553 5.6.7"* ]]
+}
+
+@test "a quoted local part that needs no quotes names the same user" {
+	run smtp <<'EOF'
+EHLO client.test
+MAIL FROM:<sender@example.net>
+RCPT TO:<"alice"@example.com>
+RCPT TO:<"bob.smith"@example.com>
+RCPT TO:<"al ice"@example.com>
+DATA
+Subject: quoted
+
+body
+.
+QUIT
+EOF
+	[ "$(codes)" = "220 250 250 250 250 550 354 250 221" ]
+	[ "$(count alice@example.com)" -eq 1 ]
+	[ "$(count Bob.Smith@Example.COM)" -eq 1 ]
+}

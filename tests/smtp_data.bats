@@ -379,6 +379,23 @@ EOF
 	[ -z "$(tmp_files)" ]
 }
 
+@test "a 998-octet line stuffed with a leading dot is stored intact (RFC 5321 4.5.3.1.6)" {
+	line=.$(chars 997 y)
+	run smtp_raw < <(printf '%s\r\n' 'HELO client.test' \
+	    'MAIL FROM:<sender@example.net>' 'RCPT TO:<alice@example.com>' DATA \
+	    ".$line" . QUIT)
+	[ "$(codes)" = "220 250 250 250 354 250 221" ]
+	printf '%s\n' "$line" | stored_body_is alice@example.com
+}
+
+@test "a 999-octet line gets 554 5.6.0 even when stuffed with a dot" {
+	run smtp_raw < <(printf '%s\r\n' 'HELO client.test' \
+	    'MAIL FROM:<sender@example.net>' 'RCPT TO:<alice@example.com>' DATA \
+	    "..$(chars 998 y)" . QUIT)
+	[ "$(codes)" = "220 250 250 250 354 554 221" ]
+	[ -z "$(all_messages)" ]
+}
+
 @test "a 100 KB body line gets 554 5.6.0 and the session goes on" {
 	run smtp_raw < <(printf '%s\r\n' 'HELO client.test' \
 	    'MAIL FROM:<sender@example.net>' 'RCPT TO:<alice@example.com>' DATA \
