@@ -4,13 +4,16 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 
 #include "config.h"
 #include "limits.h"
+#include "lineio.h"
 #include "log.h"
 
 static const char smtp_help[] =
@@ -148,8 +151,33 @@ config_parse(struct config *c, enum proto proto, int argc, char **argv)
 		usage_error("unexpected argument: %s", argv[optind]);
 }
 
-int
-config_users(const struct config *c, struct users *u)
+void
+config_setup(struct config *c, enum proto proto, int argc, char **argv,
+    struct io *io, struct users *u)
 {
-	return users_load(u, c->users_path);
+	int err;
+
+	log_open(proto == PROTO_SMTP ? "smtp-handler" : "pop3-handler");
+	/* A client that goes away must not kill the handler mid-write, and
+	 * a file size limit must be an error to handle, not a signal. */
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR ||
+	    signal(SIGXFSZ, SIG_IGN) == SIG_ERR)
+		die(EXIT_TEMP, "signal: %s", strerror(errno));
+	umask(077);
+	config_parse(c, proto, argc, argv);
+	io_init(io, 0, 1, c->timeout);
+	if (users_load(u, c->users_path) == 0)
+		return;
+	err = errno;
+	/* The client is told, in its protocol, before the operator is. */
+	if (!c->check) {
+		if (proto == PROTO_SMTP)
+			io_printf(io, "421 4.3.0 %s Service not available",
+			    c->host);
+		else
+			io_printf(io, "-ERR [SYS/TEMP] Service not available");
+		io_flush(io);
+	}
+	die(EXIT_USAGE, "unable to read users file %s: %s", c->users_path,
+	    strerror(err));
 }

@@ -4,6 +4,7 @@
 #ifndef CONFIG_H
 #define CONFIG_H
 
+#include "lineio.h"
 #include "users.h"
 
 enum proto { PROTO_SMTP, PROTO_POP3 };
@@ -26,8 +27,12 @@ struct config {
 void	config_parse(struct config *c, enum proto proto, int argc,
 	    char **argv);
 
-/* Load the users file named by c into *u.  Returns 0, or -1 with errno
- * set. */
-int	config_users(const struct config *c, struct users *u);
+/* Everything a handler does before its session: open the log, ignore
+ * SIGPIPE and SIGXFSZ, parse the options into *c, set up *io on fds 0
+ * and 1, and load the users file into *u.  If the file cannot be read,
+ * the client gets a temporary-failure reply (unless --check) and the
+ * program exits with EXIT_USAGE. */
+void	config_setup(struct config *c, enum proto proto, int argc,
+	    char **argv, struct io *io, struct users *u);
 
 #endif

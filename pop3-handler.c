@@ -8,12 +8,10 @@
  * kernel releases the lock.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -565,24 +563,7 @@ main(int argc, char **argv)
 {
 	static struct session s;
 
-	log_open("pop3-handler");
-	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR ||
-	    signal(SIGXFSZ, SIG_IGN) == SIG_ERR)
-		die(EXIT_TEMP, "signal: %s", strerror(errno));
-	umask(077);
-	config_parse(&s.cfg, PROTO_POP3, argc, argv);
-	io_init(&s.io, 0, 1, s.cfg.timeout);
-	if (config_users(&s.cfg, &s.users) < 0) {
-		int err = errno;
-
-		if (!s.cfg.check) {
-			io_printf(&s.io, "-ERR [SYS/TEMP] Service not "
-			    "available");
-			io_flush(&s.io);
-		}
-		die(EXIT_USAGE, "unable to read users file %s: %s",
-		    s.cfg.users_path, strerror(err));
-	}
+	config_setup(&s.cfg, PROTO_POP3, argc, argv, &s.io, &s.users);
 	if (s.cfg.check)
 		exit(EXIT_NORMAL);
 	s.state = P_AUTH;

@@ -10,12 +10,10 @@
  * no reading of line ends can make one message into two (SMTP smuggling).
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -459,6 +457,24 @@ read_body(struct session *s, struct ms_delivery *d, struct body *b)
 	}
 }
 
+/* The refusal a received body earned, in order of precedence, or
+ * SR_NONE if it may be committed. */
+static enum reply
+verdict(const struct body *b, long long max_size)
+{
+	if (b->octets > max_size)
+		return SR_TOO_BIG;
+	if (b->flags & LINE_TOOLONG)
+		return SR_LONG_LINE;
+	if (b->flags & LINE_NUL)
+		return SR_NUL;
+	if (b->flags != 0)
+		return SR_BAD_LINE_END;
+	if (b->store != MS_OK)
+		return b->store == MS_PERM ? SR_STORE_PERM : SR_STORE_TEMP;
+	return SR_NONE;
+}
+
 static enum reply
 cmd_data(struct session *s, char *arg)
 {
@@ -467,6 +483,7 @@ cmd_data(struct session *s, char *arg)
 	struct body b = { 0, 0, MS_OK };
 	enum io_status st;
 	enum ms_result mr;
+	enum reply r;
 	char id[128];
 	size_t i;
 
@@ -491,17 +508,9 @@ cmd_data(struct session *s, char *arg)
 		finish(s, st == IO_TIMEOUT ? SR_TIMEOUT : SR_NONE, EXIT_ABORTED);
 	}
 	reset(s);
-	if (b.octets > s->cfg.max_size || b.flags != 0 || b.store != MS_OK) {
+	if ((r = verdict(&b, s->cfg.max_size)) != SR_NONE) {
 		ms_deliver_abort(d);
-		if (b.octets > s->cfg.max_size)
-			return SR_TOO_BIG;
-		if (b.flags & LINE_TOOLONG)
-			return SR_LONG_LINE;
-		if (b.flags & LINE_NUL)
-			return SR_NUL;
-		if (b.flags != 0)
-			return SR_BAD_LINE_END;
-		return b.store == MS_PERM ? SR_STORE_PERM : SR_STORE_TEMP;
+		return r;
 	}
 	if ((mr = ms_deliver_commit(d)) != MS_OK)
 		return mr == MS_PERM ? SR_STORE_PERM : SR_STORE_TEMP;
@@ -693,26 +702,7 @@ main(int argc, char **argv)
 {
 	static struct session s;
 
-	/* A client that goes away must not kill us mid-write, and a file
-	 * size limit must be an error to handle, not a signal. */
-	log_open("smtp-handler");
-	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR ||
-	    signal(SIGXFSZ, SIG_IGN) == SIG_ERR)
-		die(EXIT_TEMP, "signal: %s", strerror(errno));
-	umask(077);
-	config_parse(&s.cfg, PROTO_SMTP, argc, argv);
-	io_init(&s.io, 0, 1, s.cfg.timeout);
-	if (config_users(&s.cfg, &s.users) < 0) {
-		int err = errno;
-
-		if (!s.cfg.check) {
-			io_printf(&s.io, "421 4.3.0 %s Service not available",
-			    s.cfg.host);
-			io_flush(&s.io);
-		}
-		die(EXIT_USAGE, "unable to read users file %s: %s",
-		    s.cfg.users_path, strerror(err));
-	}
+	config_setup(&s.cfg, PROTO_SMTP, argc, argv, &s.io, &s.users);
 	find_postmaster(&s);
 	if (s.cfg.check)
 		exit(EXIT_NORMAL);
