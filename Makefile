@@ -13,6 +13,30 @@ BINDIR	= $(PREFIX)/bin
 MANDIR	= $(PREFIX)/share/man
 DESTDIR	=
 
+# Where make install puts the rest; the unit and xinetd files get BINDIR,
+# CONFDIR and STATEDIR filled in.  CONFDIR holds users.txt.  STATEDIR is
+# the store, which the units have systemd make (StateDirectory=), so it
+# must be below /var/lib.  systemd-sysusers reads SYSUSERSDIR for both
+# /usr and /usr/local.
+SYSCONFDIR = /etc
+CONFDIR	= $(SYSCONFDIR)/mailserver
+STATEDIR = /var/lib/mailserver
+UNITDIR	= /etc/systemd/system
+XINETDDIR = $(SYSCONFDIR)/xinetd.d
+SYSUSERSDIR = $(PREFIX)/lib/sysusers.d
+
+# What install puts there besides the programs: the systemd units and
+# xinetd files (from systemd/*.in and xinetd.d/*.in, with the paths
+# filled in by SUBST) and every man page in man/.
+UNITS	= smtp-handler.socket smtp-handler@.service \
+	pop3-handler.socket pop3-handler@.service \
+	mysmtpd.socket mysmtpd.service mypopd.socket mypopd.service
+XINETD	= smtp-handler pop3-handler
+MANPAGES = $(wildcard man/*.[0-9])
+SUBST	= sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@CONFDIR@|$(CONFDIR)|g' \
+	-e 's|@STATEDIR@|$(STATEDIR)|g' \
+	-e 's|@STATEDIR_NAME@|$(STATEDIR:/var/lib/%=%)|g'
+
 # B is the build directory; the sanitizer build uses its own.
 B	= .
 
@@ -28,7 +52,8 @@ PROJ_LDFLAGS = -pie -Wl,-z,relro -Wl,-z,now
 SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
 
-PROGS	= smtp-handler pop3-handler listener mysmtpd mypopd
+PROGS	= smtp-handler pop3-handler listener mysmtpd mypopd mailpasswd
+LIBS	= -lcrypt -lsystemd
 HEADERS	= limits.h lineio.h log.h users.h address.h mailstore.h config.h
 
 COMMON	= $(B)/lineio.o $(B)/log.o $(B)/users.o $(B)/address.o $(B)/config.o \
@@ -41,13 +66,16 @@ $(B)/%.o: %.c $(HEADERS)
 	$(CC) $(PROJ_CFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(B)/smtp-handler: $(B)/smtp-handler.o $(COMMON)
-	$(CC) $(PROJ_LDFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lcrypt
+	$(CC) $(PROJ_LDFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(B)/pop3-handler: $(B)/pop3-handler.o $(COMMON)
-	$(CC) $(PROJ_LDFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lcrypt
+	$(CC) $(PROJ_LDFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/mailpasswd: $(B)/mailpasswd.o $(B)/log.o $(B)/address.o $(B)/users.o
+	$(CC) $(PROJ_LDFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(B)/listener: $(B)/listener.o $(B)/log.o
-	$(CC) $(PROJ_LDFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^
+	$(CC) $(PROJ_LDFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 # mysmtpd and mypopd are the listener with a built-in handler, as in the
 # original assignment: "mysmtpd PORT", "mypopd PORT".
@@ -64,10 +92,10 @@ $(B)/mypopd.o: listener.c limits.h log.h
 	$(CC) $(PROJ_CFLAGS) $(CFLAGS) -DLISTEN_PROTO_POP3 -c -o $@ listener.c
 
 $(B)/mysmtpd: $(B)/mysmtpd.o $(B)/log.o
-	$(CC) $(PROJ_LDFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^
+	$(CC) $(PROJ_LDFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(B)/mypopd: $(B)/mypopd.o $(B)/log.o
-	$(CC) $(PROJ_LDFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^
+	$(CC) $(PROJ_LDFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 deps:
 	@./deps.sh build
@@ -88,12 +116,65 @@ sanitize: test-deps
 
 check: test sanitize
 
+# An existing users file is never replaced, nor is the store touched.
+# Installed into the live system (no DESTDIR), the mailsrv user is made
+# at once with systemd-sysusers, and a new users file and store get its
+# group and owner.
 install: all
-	mkdir -p $(DESTDIR)$(BINDIR)
+	@case '$(STATEDIR)' in /var/lib/?*) ;; *) \
+		echo "make: STATEDIR must be below /var/lib" \
+		    "(systemd StateDirectory=)" >&2; exit 1 ;; esac
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(XINETDDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(CONFDIR)
 	for p in $(PROGS); do install -m 755 $(B)/$$p $(DESTDIR)$(BINDIR)/$$p; done
+	for u in $(UNITS); do \
+		$(SUBST) systemd/$$u.in >$(DESTDIR)$(UNITDIR)/$$u && \
+		chmod 644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+	for x in $(XINETD); do \
+		$(SUBST) xinetd.d/$$x.in >$(DESTDIR)$(XINETDDIR)/$$x && \
+		chmod 644 $(DESTDIR)$(XINETDDIR)/$$x || exit 1; \
+	done
+	$(SUBST) systemd/mailserver.conf >$(DESTDIR)$(SYSUSERSDIR)/mailserver.conf
+	chmod 644 $(DESTDIR)$(SYSUSERSDIR)/mailserver.conf
+	for m in $(MANPAGES); do \
+		d=$(DESTDIR)$(MANDIR)/man$${m##*.}; \
+		mkdir -p $$d && install -m 644 $$m $$d/ || exit 1; \
+	done
+	ln -sf listener.8 $(DESTDIR)$(MANDIR)/man8/mysmtpd.8
+	ln -sf listener.8 $(DESTDIR)$(MANDIR)/man8/mypopd.8
+	@if [ -z '$(DESTDIR)' ] && command -v systemd-sysusers >/dev/null; then \
+		echo "systemd-sysusers $(SYSUSERSDIR)/mailserver.conf"; \
+		systemd-sysusers $(SYSUSERSDIR)/mailserver.conf || exit 1; \
+	fi
+	@if [ -e $(DESTDIR)$(CONFDIR)/users.txt ]; then \
+		echo "keeping $(DESTDIR)$(CONFDIR)/users.txt"; \
+	else \
+		echo "install -m 640 users.txt.example $(DESTDIR)$(CONFDIR)/users.txt"; \
+		install -m 640 users.txt.example $(DESTDIR)$(CONFDIR)/users.txt || exit 1; \
+		if [ -z '$(DESTDIR)' ] && getent group mailsrv >/dev/null; then \
+			chgrp mailsrv $(CONFDIR)/users.txt || exit 1; \
+		fi; \
+	fi
+	@if [ ! -e $(DESTDIR)$(STATEDIR) ]; then \
+		echo "install -d -m 750 $(DESTDIR)$(STATEDIR)"; \
+		install -d -m 750 $(DESTDIR)$(STATEDIR) || exit 1; \
+		if [ -z '$(DESTDIR)' ] && getent passwd mailsrv >/dev/null; then \
+			chown mailsrv:mailsrv $(STATEDIR) || exit 1; \
+		fi; \
+	fi
 
+# Everything install put in, except the users file, the store and the
+# mailsrv user: they hold the operator's data.
 uninstall:
 	for p in $(PROGS); do rm -f $(DESTDIR)$(BINDIR)/$$p; done
+	for u in $(UNITS); do rm -f $(DESTDIR)$(UNITDIR)/$$u; done
+	for x in $(XINETD); do rm -f $(DESTDIR)$(XINETDDIR)/$$x; done
+	rm -f $(DESTDIR)$(SYSUSERSDIR)/mailserver.conf
+	for m in $(MANPAGES); do \
+		rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m#man/}; \
+	done
+	rm -f $(DESTDIR)$(MANDIR)/man8/mysmtpd.8 $(DESTDIR)$(MANDIR)/man8/mypopd.8
 
 clean:
 	rm -f $(PROGS) *.o

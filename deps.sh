@@ -5,8 +5,8 @@
 # script prints the exact command to run and fails.
 set -eu
 
-build_pkgs="gcc make libc6-dev libcrypt-dev"
-test_pkgs="bats python3 curl procps dovecot-core"
+build_pkgs="gcc make libc6-dev libcrypt-dev libsystemd-dev"
+test_pkgs="bats python3 curl procps dovecot-core systemd xinetd man-db systemd-container mmdebstrap"
 
 # have PACKAGE: is the Debian package installed?
 have() {

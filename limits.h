@@ -92,5 +92,7 @@
 
 /* Logging: peer-supplied text is cut to this before it is logged. */
 #define LOG_TEXT_MAX		200
+/* One log line, fields included. */
+#define LOG_LINE_MAX		2048
 
 #endif

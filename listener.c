@@ -7,8 +7,11 @@
  * installed beside them.
  *
  * The listener speaks no protocol and reads nothing from clients: it
- * accepts, counts sessions and forks.  It logs to syslog only; fd 2 is
- * left to the programs for their own fatal messages.
+ * accepts, counts sessions (in all and per source address) and forks.
+ * With PORT "-" it takes its listening sockets from systemd (Accept=no)
+ * and reports readiness and its sessions through sd_notify().  It logs
+ * to the journal or syslog only; fd 2 is left to the programs for their
+ * own fatal messages.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,6 +28,8 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <systemd/sd-daemon.h>
 
 #include "limits.h"
 #include "log.h"
@@ -45,19 +50,28 @@
 #endif
 
 #ifdef HANDLER
-#define OPTSTRING	"+:b:c:h"
+#define OPTSTRING	"+:b:c:C:h"
 #define USAGE \
-	"usage: " PROGNAME " [-b ADDR]... [-c MAX] PORT [HANDLER-OPTION...]\n" \
+	"usage: " PROGNAME " [-b ADDR]... [-c MAX] [-C MAX] PORT" \
+	" [HANDLER-OPTION...]\n" \
 	"Run " HANDLER ", from the directory of " PROGNAME ", with the\n" \
-	"HANDLER-OPTIONs for each connection to TCP PORT.\n"
+	"HANDLER-OPTIONs for each connection to TCP PORT (\"-\": the\n" \
+	"sockets systemd passes).\n"
 #else
-#define OPTSTRING	"+:b:c:m:h"
+#define OPTSTRING	"+:b:c:C:m:h"
 #define USAGE \
-	"usage: listener [-b ADDR]... [-c MAX] [-m TEXT] PORT PROGRAM" \
-	" [ARG...]\n" \
-	"Run PROGRAM with ARGs for each connection to TCP PORT, with the\n" \
-	"connection on its standard input and output.\n"
+	"usage: listener [-b ADDR]... [-c MAX] [-C MAX] [-m TEXT] PORT" \
+	" PROGRAM [ARG...]\n" \
+	"Run PROGRAM with ARGs for each connection to TCP PORT (\"-\": the\n" \
+	"sockets systemd passes), with the connection on its standard\n" \
+	"input and output.\n"
 #endif
+
+/* A running session, for the per-source count. */
+struct session {
+	pid_t	pid;
+	char	ip[INET6_ADDRSTRLEN];
+};
 
 struct listener {
 	const char	*addrs[LISTEN_ADDRS_MAX];	/* -b, as given */
@@ -65,8 +79,12 @@ struct listener {
 	int		 fds[LISTEN_ADDRS_MAX];		/* listening sockets */
 	size_t		 nfds;
 	unsigned long	 port;
+	int		 systemd;	/* PORT "-": sockets from systemd */
 	unsigned long	 max;		/* sessions allowed at once */
+	unsigned long	 per_source;	/* -C: the same from one address */
 	unsigned long	 sessions;	/* children running */
+	unsigned long	 refused;	/* connections refused so far */
+	struct session	*running;	/* max slots; pid 0 is a free one */
 	char		*refuse;	/* refusal line with CRLF, or NULL */
 	size_t		 refuselen;
 	char		**argv;		/* program to run and its arguments */
@@ -261,9 +279,11 @@ help(void)
 	    " address ADDR (at most %d);\n"
 	    "              default: every address, IPv6 and IPv4\n"
 	    "  -c MAX      run at most MAX sessions at once (default %d)\n"
+	    "  -C MAX      run at most MAX sessions at once for one client"
+	    " address\n              (default: no limit but -c)\n"
 #ifndef HANDLER
 	    "  -m TEXT     send TEXT and CRLF to a connection refused because"
-	    " MAX\n              sessions run; without -m it is just closed\n"
+	    " of -c or\n              -C; without -m it is just closed\n"
 #endif
 	    "  -h, --help  show this help\n", LISTEN_ADDRS_MAX,
 	    LISTEN_SESSIONS_DEFAULT) < 0 || fflush(stdout) == EOF)
@@ -323,6 +343,12 @@ parse_options(int argc, char **argv, struct listener *l)
 			    &l->max) < 0)
 				usage_error("bad session limit: %s", optarg);
 			break;
+		case 'C':
+			if (parse_number(optarg, 1, LISTEN_SESSIONS_MAX,
+			    &l->per_source) < 0)
+				usage_error("bad per-source limit: %s",
+				    optarg);
+			break;
 #ifndef HANDLER
 		case 'm':
 			set_refuse(l, optarg);
@@ -348,7 +374,11 @@ parse_args(int argc, char **argv, struct listener *l)
 	argv += optind;
 	if (argc < 1)
 		usage_error("missing PORT");
-	if (parse_number(argv[0], 1, 65535, &l->port) < 0)
+	if (strcmp(argv[0], "-") == 0) {
+		if (l->naddrs > 0)
+			usage_error("-b and PORT \"-\" exclude each other");
+		l->systemd = 1;
+	} else if (parse_number(argv[0], 1, 65535, &l->port) < 0)
 		usage_error("bad port: %s", argv[0]);
 #ifdef HANDLER
 	handler_setup(l, argc - 1, argv + 1);
@@ -394,9 +424,42 @@ open_listen(const char *addr, unsigned long port, int v6only)
 	return fd;
 }
 
+/* Take the listening sockets systemd passed (socket activation with
+ * Accept=no), checking that each is a listening stream socket. */
+static void
+inherit_all(struct listener *l)
+{
+	int n, i, fl;
+
+	n = sd_listen_fds(1);
+	if (n <= 0)
+		die(EXIT_USAGE, "PORT \"-\" needs listening sockets from "
+		    "systemd (LISTEN_FDS): %s", n < 0 ? strerror(-n) : "none");
+	if (n > LISTEN_ADDRS_MAX)
+		die(EXIT_USAGE, "at most %d sockets from systemd",
+		    LISTEN_ADDRS_MAX);
+	for (i = 0; i < n; i++) {
+		l->fds[i] = SD_LISTEN_FDS_START + i;
+		if (sd_is_socket(l->fds[i], AF_UNSPEC, SOCK_STREAM, 1) <= 0)
+			die(EXIT_USAGE, "fd %d from systemd is not a listening "
+			    "stream socket", l->fds[i]);
+		/* As our own sockets: see open_listen(). */
+		if ((fl = fcntl(l->fds[i], F_GETFL)) < 0 ||
+		    fcntl(l->fds[i], F_SETFL, fl | O_NONBLOCK) < 0)
+			fail("make a socket non-blocking");
+		log_msg(LOG_INFO, "listening on fd %d from systemd",
+		    l->fds[i]);
+	}
+	l->nfds = (size_t)n;
+}
+
 static void
 open_all(struct listener *l)
 {
+	if (l->systemd) {
+		inherit_all(l);
+		return;
+	}
 	/* By default one dual-stack socket takes IPv6 and IPv4 alike; a
 	 * kernel without IPv6 gets a plain IPv4 one. */
 	if (l->naddrs == 0) {
@@ -531,6 +594,47 @@ child(struct listener *l, int fd, const char *ip, unsigned port)
 	child_fail("run the program");
 }
 
+/* Tell systemd, when it started us, how many sessions run. */
+static void
+notify_status(const struct listener *l)
+{
+	if (l->systemd || getenv("NOTIFY_SOCKET") != NULL)
+		(void)sd_notifyf(0, "STATUS=%lu sessions active, %lu refused",
+		    l->sessions, l->refused);
+}
+
+/* Sessions running now for the client address ip. */
+static unsigned long
+from_source(const struct listener *l, const char *ip)
+{
+	unsigned long i, n = 0;
+
+	for (i = 0; i < l->max; i++)
+		if (l->running[i].pid != 0 && strcmp(l->running[i].ip, ip) == 0)
+			n++;
+	return n;
+}
+
+/* Note a session started (pid, ip) or ended (pid, NULL). */
+static void
+track(struct listener *l, pid_t pid, const char *ip)
+{
+	unsigned long i;
+
+	for (i = 0; i < l->max; i++) {
+		if (ip != NULL && l->running[i].pid == 0) {
+			l->running[i].pid = pid;
+			snprintf(l->running[i].ip, sizeof(l->running[i].ip),
+			    "%s", ip);
+			return;
+		}
+		if (ip == NULL && l->running[i].pid == pid) {
+			l->running[i].pid = 0;
+			return;
+		}
+	}
+}
+
 /* Send the refusal, if any, without waiting for the client, and close. */
 static void
 refuse(struct listener *l, int fd, const char *ip, unsigned port)
@@ -541,8 +645,10 @@ refuse(struct listener *l, int fd, const char *ip, unsigned port)
 		    ip, port, strerror(errno));
 	if (close(fd) < 0)
 		log_msg(LOG_ERR, "unable to close: %s", strerror(errno));
-	log_msg(LOG_INFO, "refused %s port %u: %lu sessions running", ip,
-	    port, l->sessions);
+	l->refused++;
+	log_msg(LOG_INFO, "refused %s port %u: %lu sessions running, %lu "
+	    "from that address", ip, port, l->sessions, from_source(l, ip));
+	notify_status(l);
 }
 
 /* Start the session of connection fd in a child.  Return -1 if fork()
@@ -572,8 +678,10 @@ spawn(struct listener *l, int fd, const char *ip, unsigned port)
 	if (close(fd) < 0)
 		log_msg(LOG_ERR, "unable to close: %s", strerror(errno));
 	l->sessions++;
+	track(l, pid, ip);
 	log_msg(LOG_INFO, "pid %ld: connection from %s port %u", (long)pid,
 	    ip, port);
+	notify_status(l);
 	return 0;
 }
 
@@ -600,7 +708,8 @@ accept_one(struct listener *l, int lfd)
 		return -1;
 	}
 	addr_text(&ss, ip, sizeof(ip), &port);
-	if (l->sessions >= l->max) {
+	if (l->sessions >= l->max ||
+	    (l->per_source > 0 && from_source(l, ip) >= l->per_source)) {
 		refuse(l, fd, ip, port);
 		return 0;
 	}
@@ -623,6 +732,8 @@ reap(struct listener *l)
 		/* A child from before an exec() of ours is no session. */
 		if (l->sessions > 0)
 			l->sessions--;
+		track(l, pid, NULL);
+		notify_status(l);
 		if (WIFSIGNALED(status))
 			log_msg(LOG_INFO, "pid %ld: killed by signal %d",
 			    (long)pid, WTERMSIG(status));
@@ -633,7 +744,8 @@ reap(struct listener *l)
 }
 
 /* Stop listening and exit.  Running sessions go on to their end, as with
- * tcpserver, so that a restart cuts nobody off. */
+ * tcpserver, so that a restart cuts nobody off; under systemd we wait for
+ * them first. */
 static void __attribute__((noreturn))
 stop(struct listener *l)
 {
@@ -643,7 +755,28 @@ stop(struct listener *l)
 		if (close(l->fds[i]) < 0)
 			fail("close a listening socket");
 	}
-	log_msg(LOG_INFO, "stopped, %lu sessions left running", l->sessions);
+	if (!l->systemd && getenv("NOTIFY_SOCKET") == NULL) {
+		log_msg(LOG_INFO, "stopped, %lu sessions left running",
+		    l->sessions);
+		exit(EXIT_NORMAL);
+	}
+	/* Under systemd, sessions belong to our unit, which is killed as
+	 * soon as we exit: wait for them to end (TimeoutStopSec= bounds
+	 * the wait). */
+	(void)sd_notify(0, "STOPPING=1");
+	log_msg(LOG_INFO, "stopping, waiting for %lu sessions", l->sessions);
+	while (l->sessions > 0) {
+		pid_t pid = waitpid(-1, NULL, 0);
+
+		if (pid < 0 && errno == EINTR)
+			continue;
+		if (pid < 0)
+			break;
+		l->sessions--;
+		track(l, pid, NULL);
+		notify_status(l);
+	}
+	log_msg(LOG_INFO, "stopped");
 	exit(EXIT_NORMAL);
 }
 
@@ -718,6 +851,12 @@ main(int argc, char **argv)
 	set_refuse(&l, REFUSE_TEXT);
 #endif
 	parse_args(argc, argv, &l);
+	if ((l.running = calloc(l.max, sizeof(*l.running))) == NULL)
+		fail("allocate memory");
 	open_all(&l);
+	/* Type=notify: ready once every socket listens. */
+	if (getenv("NOTIFY_SOCKET") != NULL)
+		(void)sd_notifyf(0, "READY=1\nSTATUS=0 sessions active, "
+		    "0 refused\nMAINPID=%ld", (long)getpid());
 	serve(&l);
 }

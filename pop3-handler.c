@@ -89,6 +89,10 @@ struct session {
 	int	have_user;
 	char	user[ADDRESS_MAX + 1];
 	char	peer[64];
+	char	sid[32];	/* session id for the log */
+	unsigned long sent;	/* messages sent by RETR and TOP */
+	long long bytes;	/* their octets */
+	size_t	deleted;	/* messages removed at QUIT */
 	struct ms_mailbox *mb;
 	char	line[POP3_CMD_MAX + 1];
 	char	out[IO_BUFSIZE];
@@ -104,15 +108,31 @@ reply(struct session *s, enum reply r)
 	io_printf(&s->io, "%s", replies[r]);
 }
 
+/* End the session after reply r (PR_NONE: none) with status, logging
+ * the one summary line of the session; result says why it ended. */
 static void __attribute__((noreturn))
-finish(struct session *s, enum reply r, int status)
+finish(struct session *s, enum reply r, int status, const char *result)
 {
+	char f[7][ADDRESS_MAX + 32];
+	const char *fields[7];
+	int i;
+
 	reply(s, r);
 	io_flush(&s->io);
 	if (s->mb != NULL)
 		ms_mailbox_close(s->mb);
-	log_msg(LOG_INFO, "end peer=%s user=%s status=%d", s->peer,
-	    s->state == P_TRANS ? s->user : "-", status);
+	snprintf(f[0], sizeof(f[0]), "SESSION_ID=%s", s->sid);
+	snprintf(f[1], sizeof(f[1]), "PEER=%s", s->peer);
+	/* Only a logged-in name: a failed one may be a mistyped password. */
+	snprintf(f[2], sizeof(f[2]), "USER=%s",
+	    s->state == P_TRANS ? s->user : "-");
+	snprintf(f[3], sizeof(f[3]), "MESSAGES=%lu", s->sent);
+	snprintf(f[4], sizeof(f[4]), "BYTES=%lld", s->bytes);
+	snprintf(f[5], sizeof(f[5]), "DELETED=%zu", s->deleted);
+	snprintf(f[6], sizeof(f[6]), "RESULT=%s", result);
+	for (i = 0; i < 7; i++)
+		fields[i] = f[i];
+	log_fields(LOG_INFO, "session end", fields, 7);
 	exit(status);
 }
 
@@ -180,7 +200,8 @@ enter(struct session *s, const char *box)
 	snprintf(s->user, sizeof(s->user), "%s", box);
 	s->state = P_TRANS;
 	ms_stat(s->mb, &n, &octets);
-	log_msg(LOG_INFO, "login user=%s messages=%zu", box, n);
+	log_msg(LOG_INFO, "login session=%s user=%s messages=%zu", s->sid,
+	    box, n);
 	io_printf(&s->io, "+OK Maildrop has %zu messages (%lld octets)", n,
 	    (long long)octets);
 	return PR_NONE;
@@ -209,11 +230,12 @@ cmd_pass(struct session *s, char **argv)
 	io_wipe(&s->io);
 	if (ok)
 		return enter(s, u->address);
-	log_msg(LOG_NOTICE, "login failed peer=%s user=%s", s->peer,
-	    log_clean(clean, sizeof(clean), s->user, strlen(s->user)));
+	log_msg(LOG_NOTICE, "login failed session=%s peer=%s user=%s", s->sid,
+	    s->peer, log_clean(clean, sizeof(clean), s->user, strlen(s->user)));
 	delay_from(&start);
 	if (++s->fails >= POP3_AUTH_FAILS_MAX)
-		finish(s, PR_AUTH_TOO_MANY, EXIT_ABORTED);
+		finish(s, PR_AUTH_TOO_MANY, EXIT_ABORTED,
+		    "too-many-failed-logins");
 	return PR_AUTH_FAIL;
 }
 
@@ -236,6 +258,8 @@ cmd_capa(struct session *s, char **argv)
 static enum reply
 cmd_quit(struct session *s, char **argv)
 {
+	size_t i;
+
 	(void)argv;
 	s->quit = 1;
 	if (s->state != P_TRANS)
@@ -243,6 +267,8 @@ cmd_quit(struct session *s, char **argv)
 	/* RFC 1939 section 6: the UPDATE state. */
 	if (ms_update(s->mb) != MS_OK)
 		return PR_UPDATE_FAILED;
+	for (i = 0; i < ms_count(s->mb); i++)
+		s->deleted += ms_marked(s->mb, i) ? 1 : 0;
 	return PR_BYE;
 }
 
@@ -313,6 +339,7 @@ struct sending {
 	int	header;		/* still in the header */
 	long long left;		/* body lines still to send; -1: all */
 	size_t	linelen;	/* octets of the current line so far */
+	long long octets;	/* octets of the message sent */
 };
 
 /* Send buf[0..n) of wire text dot-stuffed (RFC 1939 section 3), stopping
@@ -329,6 +356,7 @@ stuff(struct session *s, struct sending *x, const char *buf, size_t n)
 		nl = memchr(p, '\n', (size_t)(end - p));
 		len = nl != NULL ? (size_t)(nl - p) + 1 : (size_t)(end - p);
 		io_write(&s->io, p, len);
+		x->octets += (long long)len;
 		p += len;
 		x->linelen += len;
 		x->bol = nl != NULL;
@@ -350,7 +378,7 @@ stuff(struct session *s, struct sending *x, const char *buf, size_t n)
 static enum reply
 send_message(struct session *s, size_t i, long long lines)
 {
-	struct sending x = { 1, 1, lines, 0 };
+	struct sending x = { 1, 1, lines, 0, 0 };
 	struct ms_reader *r;
 	ssize_t n;
 
@@ -361,11 +389,13 @@ send_message(struct session *s, size_t i, long long lines)
 		if (stuff(s, &x, s->out, (size_t)n))
 			break;
 	ms_read_close(r);
+	s->sent++;
+	s->bytes += x.octets;
 	if (n < 0) {
 		/* The +OK is out; all that is left is to drop the client
 		 * rather than send a truncated message as whole. */
 		log_msg(LOG_ERR, "read error in message %zu", i + 1);
-		finish(s, PR_NONE, EXIT_TEMP);
+		finish(s, PR_NONE, EXIT_TEMP, "read-error");
 	}
 	io_write(&s->io, ".\r\n", 3);
 	return PR_NONE;
@@ -539,7 +569,8 @@ serve(struct session *s)
 		/* RFC 1939 section 3: on the autologout timer, close
 		 * without UPDATE and without a reply. */
 		if (st != IO_LINE)
-			finish(s, PR_NONE, EXIT_ABORTED);
+			finish(s, PR_NONE, EXIT_ABORTED, st == IO_TIMEOUT ?
+			    "timeout" : "disconnect");
 		if (flags & LINE_TOOLONG)
 			reply(s, PR_LONG);
 		else if (flags & (LINE_BARE_LF | LINE_BARE_CR))
@@ -550,11 +581,11 @@ serve(struct session *s)
 			dispatch(s, s->line);
 		explicit_bzero(s->line, sizeof(s->line));
 		if (s->quit)
-			finish(s, PR_NONE, EXIT_NORMAL);
+			finish(s, PR_NONE, EXIT_NORMAL, "quit");
 		if (s->io.failed)
-			finish(s, PR_NONE, EXIT_ABORTED);
+			finish(s, PR_NONE, EXIT_ABORTED, "write-failed");
 		if (s->errors >= POP3_ERRORS_MAX)
-			finish(s, PR_ERRORS, EXIT_ABORTED);
+			finish(s, PR_ERRORS, EXIT_ABORTED, "too-many-errors");
 	}
 }
 
@@ -568,6 +599,7 @@ main(int argc, char **argv)
 		exit(EXIT_NORMAL);
 	s.state = P_AUTH;
 	io_peer(s.peer, sizeof(s.peer));
-	log_msg(LOG_INFO, "connect peer=%s", s.peer);
+	log_session_id(s.sid, sizeof(s.sid));
+	log_msg(LOG_INFO, "connect peer=%s session=%s", s.peer, s.sid);
 	serve(&s);
 }

@@ -112,6 +112,8 @@ struct session {
 	int	quit;
 	int	errors;		/* 5xx replies so far */
 	unsigned long delivered;
+	long long bytes;	/* octets of messages delivered */
+	char	sid[32];	/* session id for the log */
 	char	peer[64];
 	char	helo[256];
 	char	postmaster[ADDRESS_MAX + 1];	/* users-file spelling */
@@ -138,14 +140,28 @@ reply(struct session *s, enum reply r)
 		io_printf(&s->io, "%s %s", replies[r].code, replies[r].text);
 }
 
-/* End the session after reply r (SR_NONE: none) with status. */
+/* End the session after reply r (SR_NONE: none) with status, logging
+ * the one summary line of the session; result says why it ended. */
 static void __attribute__((noreturn))
-finish(struct session *s, enum reply r, int status)
+finish(struct session *s, enum reply r, int status, const char *result)
 {
+	char f[7][LOG_TEXT_MAX + 32], helo[LOG_TEXT_MAX + 1];
+	const char *fields[7];
+	int i;
+
 	reply(s, r);
 	io_flush(&s->io);
-	log_msg(LOG_INFO, "end peer=%s delivered=%lu errors=%d status=%d",
-	    s->peer, s->delivered, s->errors, status);
+	log_clean(helo, sizeof(helo), s->helo, strlen(s->helo));
+	snprintf(f[0], sizeof(f[0]), "SESSION_ID=%s", s->sid);
+	snprintf(f[1], sizeof(f[1]), "PEER=%s", s->peer);
+	snprintf(f[2], sizeof(f[2]), "HELO=%s", helo);
+	snprintf(f[3], sizeof(f[3]), "MESSAGES=%lu", s->delivered);
+	snprintf(f[4], sizeof(f[4]), "BYTES=%lld", s->bytes);
+	snprintf(f[5], sizeof(f[5]), "ERRORS=%d", s->errors);
+	snprintf(f[6], sizeof(f[6]), "RESULT=%s", result);
+	for (i = 0; i < 7; i++)
+		fields[i] = f[i];
+	log_fields(LOG_INFO, "session end", fields, 7);
 	exit(status);
 }
 
@@ -457,6 +473,26 @@ read_body(struct session *s, struct ms_delivery *d, struct body *b)
 	}
 }
 
+/* Log one delivered message with its envelope. */
+static void
+log_delivery(const struct session *s, const char *id, long long octets)
+{
+	char f[6][LOG_TEXT_MAX + 32], from[LOG_TEXT_MAX + 1];
+	const char *fields[6];
+	int i;
+
+	log_clean(from, sizeof(from), s->sender.text, strlen(s->sender.text));
+	snprintf(f[0], sizeof(f[0]), "SESSION_ID=%s", s->sid);
+	snprintf(f[1], sizeof(f[1]), "PEER=%s", s->peer);
+	snprintf(f[2], sizeof(f[2]), "MAIL_ID=%s", id);
+	snprintf(f[3], sizeof(f[3]), "SENDER=<%s>", from);
+	snprintf(f[4], sizeof(f[4]), "RECIPIENTS=%zu", s->nrcpt);
+	snprintf(f[5], sizeof(f[5]), "BYTES=%lld", octets);
+	for (i = 0; i < 6; i++)
+		fields[i] = f[i];
+	log_fields(LOG_INFO, "delivered", fields, 6);
+}
+
 /* The refusal a received body earned, in order of precedence, or
  * SR_NONE if it may be committed. */
 static enum reply
@@ -505,7 +541,9 @@ cmd_data(struct session *s, char *arg)
 	if (st != IO_LINE) {
 		/* Nothing is delivered from a message cut short. */
 		ms_deliver_abort(d);
-		finish(s, st == IO_TIMEOUT ? SR_TIMEOUT : SR_NONE, EXIT_ABORTED);
+		finish(s, st == IO_TIMEOUT ? SR_TIMEOUT : SR_NONE,
+		    EXIT_ABORTED, st == IO_TIMEOUT ? "timeout-in-data" :
+		    "disconnect-in-data");
 	}
 	reset(s);
 	if ((r = verdict(&b, s->cfg.max_size)) != SR_NONE) {
@@ -515,8 +553,8 @@ cmd_data(struct session *s, char *arg)
 	if ((mr = ms_deliver_commit(d)) != MS_OK)
 		return mr == MS_PERM ? SR_STORE_PERM : SR_STORE_TEMP;
 	s->delivered++;
-	log_msg(LOG_INFO, "delivered id=%s size=%lld recipients=%zu", id,
-	    b.octets, s->nrcpt);
+	s->bytes += b.octets;
+	log_delivery(s, id, b.octets);
 	io_printf(&s->io, "250 2.0.0 Ok: delivered as %s", id);
 	return SR_NONE;
 }
@@ -660,9 +698,9 @@ serve(struct session *s)
 		st = io_getline(&s->io, s->line, SMTP_CMD_MAX - 2, &len,
 		    &flags, s->cfg.timeout);
 		if (st == IO_TIMEOUT)
-			finish(s, SR_TIMEOUT, EXIT_ABORTED);
+			finish(s, SR_TIMEOUT, EXIT_ABORTED, "timeout");
 		if (st != IO_LINE)
-			finish(s, SR_NONE, EXIT_ABORTED);
+			finish(s, SR_NONE, EXIT_ABORTED, "disconnect");
 		if (flags & LINE_TOOLONG)
 			reply(s, SR_CMD_LONG);
 		else if (flags & (LINE_BARE_LF | LINE_BARE_CR))
@@ -672,11 +710,11 @@ serve(struct session *s)
 		else
 			dispatch(s, s->line, len);
 		if (s->quit)
-			finish(s, SR_NONE, EXIT_NORMAL);
+			finish(s, SR_NONE, EXIT_NORMAL, "quit");
 		if (s->io.failed)
-			finish(s, SR_NONE, EXIT_ABORTED);
+			finish(s, SR_NONE, EXIT_ABORTED, "write-failed");
 		if (s->errors >= SMTP_ERRORS_MAX)
-			finish(s, SR_ERRORS, EXIT_ABORTED);
+			finish(s, SR_ERRORS, EXIT_ABORTED, "too-many-errors");
 	}
 }
 
@@ -687,9 +725,15 @@ find_postmaster(struct session *s)
 	const struct user *u;
 
 	if (s->cfg.postmaster != NULL) {
-		if ((u = users_find(&s->users, s->cfg.postmaster)) == NULL)
+		if ((u = users_find(&s->users, s->cfg.postmaster)) == NULL) {
+			if (!s->cfg.check) {
+				io_printf(&s->io, "421 4.3.0 %s Service not "
+				    "available", s->cfg.host);
+				io_flush(&s->io);
+			}
 			die(EXIT_USAGE, "postmaster %s is not in %s",
 			    s->cfg.postmaster, s->cfg.users_path);
+		}
 		snprintf(s->postmaster, sizeof(s->postmaster), "%s",
 		    u->address);
 	} else if (s->users.count > 0)
@@ -711,6 +755,7 @@ main(int argc, char **argv)
 		die(EXIT_TEMP, "out of memory");
 	s.state = S_START;
 	io_peer(s.peer, sizeof(s.peer));
-	log_msg(LOG_INFO, "connect peer=%s", s.peer);
+	log_session_id(s.sid, sizeof(s.sid));
+	log_msg(LOG_INFO, "connect peer=%s session=%s", s.peer, s.sid);
 	serve(&s);
 }

@@ -51,10 +51,8 @@ split(char *line, char **addr, char **pass)
 	return 0;
 }
 
-/* An address can name a mailbox if it is a plain local@domain whose
- * spelling is also a safe directory name. */
-static int
-usable(const char *addr)
+int
+users_usable(const char *addr)
 {
 	struct address a;
 
@@ -126,7 +124,7 @@ parse(struct users *u, FILE *f)
 	while (read_line(f, line, &bad) >= 0) {
 		lineno++;
 		if (bad || split(line, &addr, &pass) < 0 || (addr != NULL &&
-		    (!usable(addr) || strlen(pass) > PASSWORD_MAX))) {
+		    (!users_usable(addr) || strlen(pass) > PASSWORD_MAX))) {
 			log_msg(LOG_WARNING, "%s:%zu: %s, skipped", u->path,
 			    lineno, bad ? "line too long or has a NUL" :
 			    "malformed line");

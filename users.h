@@ -35,6 +35,10 @@ int	users_load(struct users *u, const char *path);
  * is kept). */
 int	users_refresh(struct users *u);
 
+/* Nonzero if addr can be a user: a plain local@domain (no quoted local
+ * part) whose spelling is also a safe directory name (no '/'). */
+int	users_usable(const char *addr);
+
 /* Free what users_load allocated. */
 void	users_free(struct users *u);
 

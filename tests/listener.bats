@@ -5,6 +5,8 @@
 
 load helper
 
+bats_require_minimum_version 1.5.0
+
 # prog NAME BODY: an executable shell script $T/NAME running BODY.
 prog() {
 	printf '#!/bin/sh\n%s\n' "$2" >"$T/$1"
@@ -268,7 +270,7 @@ quiet() {
 	for o in --help -h; do
 		run sh -c '"$1" "$2" 2>/dev/null' sh "$BIN/listener" "$o"
 		[ "$status" -eq 0 ]
-		[[ "${lines[0]}" == "usage: listener [-b ADDR]... [-c MAX] [-m TEXT] PORT PROGRAM [ARG...]" ]]
+		[[ "${lines[0]}" == "usage: listener [-b ADDR]... [-c MAX] [-C MAX] [-m TEXT] PORT PROGRAM [ARG...]" ]]
 		[[ "$output" == *"-m TEXT"* ]]
 	done
 }
@@ -583,7 +585,7 @@ resource.prlimit(pid, resource.RLIMIT_NOFILE,
 	need_handler smtp-handler
 	run timeout 10 "$BIN/mysmtpd" --help
 	[ "$status" -eq 0 ]
-	[ "${lines[0]}" = "usage: mysmtpd [-b ADDR]... [-c MAX] PORT [HANDLER-OPTION...]" ]
+	[ "${lines[0]}" = "usage: mysmtpd [-b ADDR]... [-c MAX] [-C MAX] PORT [HANDLER-OPTION...]" ]
 	[[ "$output" == *"Options of smtp-handler:"* ]]
 	[[ "$output" == *"--users"* ]]
 }
@@ -634,4 +636,125 @@ resource.prlimit(pid, resource.RLIMIT_NOFILE,
 	wait_file "$T/done"
 	[[ "$(cat "$T/done")" == *"+OK"* ]]
 	quiet
+}
+
+@test "-C caps the sessions of one address; another address is still served" {
+	prog echo 'while IFS= read -r line; do echo "got $line"; done'
+	p=$(free_port)
+	start "$BIN/listener" -b 127.0.0.1 -c 10 -C 1 -m "too many from you" \
+	    "$p" "$T/echo"
+	wait_listening "$p"
+	hold 127.0.0.1 "$p" $'one\n' $'two\n'
+	wait_file "$T/held"
+	run client 127.0.0.1 "$p"
+	[ "$output" = $'too many from you\r' ]
+	# The same machine, another loopback address: another source.
+	run timeout 20 python3 -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5,
+    source_address=("127.0.0.2", 0))
+s.sendall(b"other\n")
+s.shutdown(socket.SHUT_WR)
+out = b""
+while True:
+    chunk = s.recv(4096)
+    if not chunk:
+        break
+    out += chunk
+sys.stdout.buffer.write(out)' "$p"
+	[ "$output" = "got other" ]
+	touch "$T/release"
+	wait_file "$T/done"
+	[ "$(cat "$T/done")" = $'got one\ngot two' ]
+}
+
+@test "under systemd the listener sends READY=1, a STATUS per session, and STOPPING=1" {
+	prog echo 'while IFS= read -r line; do echo "got $line"; done'
+	p=$(free_port)
+	run timeout 60 python3 - "$BIN/listener" "$p" "$T/echo" "$T/notify" <<'PY'
+import os, signal, socket, subprocess, sys, time
+listener, port, prog, path = sys.argv[1:]
+n = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+n.bind(path)
+n.settimeout(10)
+env = dict(os.environ, NOTIFY_SOCKET=path)
+p = subprocess.Popen([listener, "-b", "127.0.0.1", port, prog], env=env,
+                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+try:
+    print(n.recv(4096).decode().replace("\n", "|"))
+    c = socket.create_connection(("127.0.0.1", int(port)), timeout=5)
+    print(n.recv(4096).decode())
+    c.sendall(b"x\n")
+    c.shutdown(socket.SHUT_WR)
+    while c.recv(4096):
+        pass
+    print(n.recv(4096).decode())
+    p.send_signal(signal.SIGTERM)
+    print(n.recv(4096).decode())
+    print("exit", p.wait(timeout=10))
+finally:
+    if p.poll() is None:
+        p.kill()
+PY
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "READY=1|STATUS=0 sessions active, 0 refused|MAINPID=${lines[0]##*MAINPID=}" ]
+	[ "${lines[1]}" = "STATUS=1 sessions active, 0 refused" ]
+	[ "${lines[2]}" = "STATUS=0 sessions active, 0 refused" ]
+	[ "${lines[3]}" = "STOPPING=1" ]
+	[ "${lines[4]}" = "exit 0" ]
+}
+
+@test "PORT - without sockets from systemd is a clear error" {
+	prog echo 'cat'
+	run --separate-stderr "$BIN/listener" - "$T/echo" </dev/null
+	[ "$status" -eq 100 ]
+	[[ "$stderr" == *"LISTEN_FDS"* ]]
+	run --separate-stderr "$BIN/mysmtpd" -b 127.0.0.1 - -u "$USERS" </dev/null
+	[ "$status" -eq 100 ]
+}
+
+@test "PORT - serves the sockets systemd passes (systemd-socket-activate)" {
+	command -v systemd-socket-activate >/dev/null ||
+	    skip "needs systemd-socket-activate"
+	p=$(free_port)
+	start systemd-socket-activate -l "127.0.0.1:$p" \
+	    "$BIN/mysmtpd" -c 5 - -u "$USERS" -d "$STORE" -n mx.test
+	wait_listening "$p"
+	run client --greet 127.0.0.1 "$p" $'QUIT\r\n'
+	[ "$output" = $'220 mx.test ESMTP ready\r\n221 2.0.0 Bye\r' ]
+}
+
+@test "under systemd SIGTERM waits for running sessions, then exits 0" {
+	prog echo 'while IFS= read -r line; do echo "got $line"; done'
+	p=$(free_port)
+	run timeout 60 python3 - "$BIN/listener" "$p" "$T/echo" "$T/notify" <<'PY'
+import os, signal, socket, subprocess, sys, time
+listener, port, prog, path = sys.argv[1:]
+n = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+n.bind(path)
+n.settimeout(10)
+env = dict(os.environ, NOTIFY_SOCKET=path)
+p = subprocess.Popen([listener, "-b", "127.0.0.1", port, prog], env=env,
+                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+try:
+    n.recv(4096)                        # READY=1
+    c = socket.create_connection(("127.0.0.1", int(port)), timeout=5)
+    n.recv(4096)                        # 1 session active
+    p.send_signal(signal.SIGTERM)
+    print(n.recv(4096).decode())        # STOPPING=1
+    time.sleep(1)
+    print("running" if p.poll() is None else "exited early")
+    c.sendall(b"last\n")
+    c.shutdown(socket.SHUT_WR)
+    print(c.recv(4096).decode().strip())
+    print("exit", p.wait(timeout=10))
+finally:
+    if p.poll() is None:
+        p.kill()
+PY
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "STOPPING=1" ]
+	[ "${lines[1]}" = "running" ]
+	[ "${lines[2]}" = "got last" ]
+	[ "${lines[3]}" = "exit 0" ]
 }

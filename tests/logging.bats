@@ -1,0 +1,100 @@
+#!/usr/bin/env bats
+# Logging: the handlers write structured lines to the journal, one
+# summary per session, with peer text cleaned, and never to the client.
+# A private journal socket in a mount namespace catches what they send.
+# Needs root (unshare -m).
+
+load helper
+
+bats_require_minimum_version 1.5.0
+
+# journal HANDLER [OPTION...]: run HANDLER with the session on stdin while
+# a collector stands in for journald; the client's view goes to
+# $T/client, the journal entries (native protocol, one field a line,
+# entries separated by a blank line) to $T/journal.
+journal() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root for a mount namespace"
+	command -v unshare >/dev/null || skip "needs unshare"
+	local handler=$1
+	shift
+	crlf >"$T/session"
+	cat >"$T/collect.py" <<'PY'
+import os, socket, sys
+path = "/run/systemd/journal/socket"
+os.makedirs(os.path.dirname(path), exist_ok=True)
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(path)
+s.settimeout(3)
+open(sys.argv[1] + ".ready", "w").close()
+with open(sys.argv[1], "wb") as out:
+    while True:
+        try:
+            data = s.recv(65536)
+        except socket.timeout:
+            break
+        out.write(data + b"\n")
+        out.flush()
+PY
+	timeout 60 unshare -m sh -c '
+		mount -t tmpfs none /run || exit 1
+		python3 "$1/collect.py" "$1/journal" &
+		i=0
+		while [ ! -e "$1/journal.ready" ] && [ $i -lt 100 ]; do
+			sleep 0.05; i=$((i + 1))
+		done
+		shift
+		"$@" <"$T_/session" >"$T_/client" 2>"$T_/stderr"
+		wait' sh "$T" "$BIN/$handler" -u "$USERS" -d "$STORE" -n mx.test "$@"
+}
+
+@test "an SMTP session logs connect, delivered and one summary with fields to the journal" {
+	export T_=$T
+	journal smtp-handler <<'EOF2'
+EHLO client.test
+MAIL FROM:<sender@example.net>
+RCPT TO:<alice@example.com>
+DATA
+Subject: logged
+
+body
+.
+QUIT
+EOF2
+	[ -s "$T/journal" ]
+	grep -q '^MESSAGE=delivered' "$T/journal"
+	grep -q '^SENDER=<sender@example.net>$' "$T/journal"
+	grep -q "^MAIL_ID=$(basename "$(message_file alice@example.com)" | sed 's/,S=.*//')\$" "$T/journal"
+	[ "$(grep -c '^MESSAGE=session end' "$T/journal")" -eq 1 ]
+	grep -q '^RESULT=quit$' "$T/journal"
+	grep -q '^MESSAGES=1$' "$T/journal"
+	grep -q '^HELO=client.test$' "$T/journal"
+	grep -q '^SYSLOG_IDENTIFIER=smtp-handler$' "$T/journal"
+	grep -q '^SYSLOG_FACILITY=2$' "$T/journal"
+	grep -q '^SESSION_ID=' "$T/journal"
+	# The client saw replies only, and stderr stayed empty.
+	! grep -v '^[0-9][0-9][0-9][ -]' "$T/client"
+	[ ! -s "$T/stderr" ]
+}
+
+@test "a POP3 session logs its summary; a failed login logs the name cleaned and capped" {
+	export T_=$T
+	evil=$(printf 'evil\033[2Jname%s' "$(chars 300 x)")
+	printf 'USER %s\nPASS wrong\nUSER alice@example.com\nPASS alicepw\nQUIT\n' \
+	    "${evil:0:240}" | journal pop3-handler
+	grep -q '^MESSAGE=login failed .*user=evil?\[2Jname' "$T/journal"
+	! grep -q $'\033' "$T/journal"
+	line=$(grep '^MESSAGE=login failed' "$T/journal")
+	[ "${#line}" -lt 300 ]
+	grep -q '^USER=alice@example.com$' "$T/journal"
+	grep -q '^RESULT=quit$' "$T/journal"
+	grep -q '^SYSLOG_IDENTIFIER=pop3-handler$' "$T/journal"
+	! grep -q 'login failed' "$T/client"
+}
+
+@test "a session cut by the client logs RESULT=disconnect" {
+	export T_=$T
+	journal smtp-handler <<'EOF2'
+EHLO client.test
+EOF2
+	grep -q '^RESULT=disconnect$' "$T/journal"
+}
