@@ -52,6 +52,12 @@ PROJ_LDFLAGS = -pie -Wl,-z,relro -Wl,-z,now
 SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
 
+# make fuzz [FUZZ_TARGET=smtp|pop3] [FUZZ_SECONDS=N]: AFL++ on a handler,
+# built with the sanitizers and without the failed-login delay.
+FUZZ_TARGET = smtp
+FUZZ_SECONDS = 1800
+FUZZ_FLAGS = $(SAN_FLAGS) -DAUTH_FAIL_DELAY=0 -Wno-error
+
 PROGS	= smtp-handler pop3-handler listener mysmtpd mypopd mailpasswd
 LIBS	= -lcrypt -lsystemd
 HEADERS	= limits.h lineio.h log.h users.h address.h mailstore.h config.h
@@ -116,6 +122,30 @@ sanitize: test-deps
 
 check: test sanitize
 
+# A representative part of the suite with each handler under valgrind:
+# any memory error or definite leak fails the session (exit 99).  The
+# listeners are copied beside the wrappers, which they run.
+VG_SUITES = tests/smtp_session.bats tests/smtp_data.bats \
+	tests/pop3_session.bats tests/pop3_update.bats
+valgrind: test-deps all
+	@command -v valgrind >/dev/null || { echo \
+	    "make: valgrind is missing: apt-get install valgrind" >&2; exit 1; }
+	rm -rf vg && mkdir vg
+	for p in smtp-handler pop3-handler; do \
+		printf '#!/bin/sh\nexec valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite %s/%s "$$@"\n' \
+		    "$$(pwd)" $$p >vg/$$p && chmod +x vg/$$p || exit 1; \
+	done
+	cp mysmtpd mypopd vg/
+	BIN=vg bats $(VG_SUITES)
+
+fuzz:
+	@command -v afl-clang-fast >/dev/null || { echo \
+	    "make: fuzz needs AFL++: apt-get install afl++" >&2; exit 1; }
+	$(MAKE) B=fuzz/build CC=afl-clang-fast CFLAGS="$(FUZZ_FLAGS)" \
+	    LDFLAGS="-fsanitize=address,undefined" \
+	    fuzz/build/smtp-handler fuzz/build/pop3-handler
+	./fuzz/run.sh $(FUZZ_TARGET) $(FUZZ_SECONDS)
+
 # An existing users file is never replaced, nor is the store touched.
 # Installed into the live system (no DESTDIR), the mailsrv user is made
 # at once with systemd-sysusers, and a new users file and store get its
@@ -178,6 +208,6 @@ uninstall:
 
 clean:
 	rm -f $(PROGS) *.o
-	rm -rf san
+	rm -rf san vg fuzz/build
 
-.PHONY: all deps test-deps run test sanitize check install uninstall clean
+.PHONY: all deps test-deps run test sanitize check valgrind fuzz install uninstall clean

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "limits.h"
@@ -157,6 +158,11 @@ config_setup(struct config *c, enum proto proto, int argc, char **argv,
 {
 	int err;
 
+	/* Nothing inherited beyond fds 0 to 2 is ours to keep (a launcher's
+	 * stray descriptor must not reach the session); before the log
+	 * opens its socket. */
+	if (close_range(3, ~0U, 0) < 0)
+		closefrom(3);
 	log_open(proto == PROTO_SMTP ? "smtp-handler" : "pop3-handler");
 	/* A client that goes away must not kill the handler mid-write, and
 	 * a file size limit must be an error to handle, not a signal. */
@@ -178,6 +184,9 @@ config_setup(struct config *c, enum proto proto, int argc, char **argv,
 			io_printf(io, "-ERR [SYS/TEMP] Service not available");
 		io_flush(io);
 	}
-	die(EXIT_USAGE, "unable to read users file %s: %s", c->users_path,
-	    strerror(err));
+	/* A file that is missing or not ours to read is the operator's to
+	 * fix; anything else (memory, I/O) may pass. */
+	die(err == ENOENT || err == EACCES || err == ENOTDIR || err == EISDIR ||
+	    err == ELOOP ? EXIT_USAGE : EXIT_TEMP,
+	    "unable to read users file %s: %s", c->users_path, strerror(err));
 }

@@ -42,7 +42,9 @@
 #define POP3_ERRORS_MAX		50
 /* Seconds a failed login takes, counted from the PASS command, so that an
  * unknown user and a wrong password cannot be told apart by time. */
+#ifndef AUTH_FAIL_DELAY		/* the fuzzing build sets 0 */
 #define AUTH_FAIL_DELAY		1
+#endif
 /* Messages in one maildrop; more are left for a later session (RFC 1939
  * lets a server serve part of a maildrop). */
 #define POP3_MESSAGES_MAX	1000000

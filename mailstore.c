@@ -33,6 +33,16 @@
 
 static const char *const subdirs[] = { "tmp", "new", "cur" };
 
+/* A file name for the log: other programs write in the store too, and a
+ * name may hold any byte but '/' and NUL. */
+static const char *
+clean(const char *name)
+{
+	static char buf[LOG_TEXT_MAX + 1];
+
+	return log_clean(buf, sizeof(buf), name, strlen(name));
+}
+
 /* Map an errno to a result; see mailstore.h for the rule. */
 static enum ms_result
 result(int err)
@@ -65,16 +75,60 @@ make_dir(int at, const char *name)
 	return errno == EEXIST ? 0 : -1;
 }
 
-/* Make the directory store and the entry naming it durable. */
+/* A directory that holds this file has been made durable: its entry in
+ * its parent and its own entries were fsynced.  Without such a mark, a
+ * directory made by a session that then failed, or died, before its
+ * fsync would later look as durable as any other. */
+#define SYNCED	".mailstore-synced"
+
+/* fsync the directory at (at, name), or the one open as at when name is
+ * NULL. */
 static int
-make_store(const char *store)
+sync_dir(int at, const char *name)
+{
+	int fd, r;
+
+	if (name == NULL)
+		return fsync(at);
+	if ((fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	r = fsync(fd);
+	close(fd);
+	return r;
+}
+
+/* Make sure directory fd and its entry in parent (fd parentfd, or the
+ * path parent) are durable, once: after that the mark says so. */
+static int
+make_durable(int fd, int parentfd, const char *parent)
+{
+	int m;
+
+	if (faccessat(fd, SYNCED, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		return 0;
+	if (sync_dir(parentfd, parent) < 0 || fsync(fd) < 0)
+		return -1;
+	m = openat(fd, SYNCED, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (m < 0)
+		return -1;
+	return close(m);
+}
+
+/* Open the store root, making it if it does not exist. */
+static int
+open_store(const char *store)
 {
 	char parent[PATH_MAX];
 	char *slash;
-	int fd, r;
+	int fd;
 
-	if (mkdir(store, 0700) < 0)
-		return errno == EEXIST ? 0 : -1;
+	fd = open(store, DIR_FLAGS & ~O_NOFOLLOW);
+	if (fd < 0 && errno == ENOENT && (mkdir(store, 0700) == 0 ||
+	    errno == EEXIST))
+		fd = open(store, DIR_FLAGS & ~O_NOFOLLOW);
+	if (fd < 0)
+		return -1;
 	snprintf(parent, sizeof(parent), "%s", store);
 	slash = strrchr(parent, '/');
 	if (slash == parent)
@@ -83,55 +137,43 @@ make_store(const char *store)
 		*slash = '\0';
 	else
 		strcpy(parent, ".");
-	if ((fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+	if (make_durable(fd, AT_FDCWD, parent) < 0) {
+		int err = errno;
+
+		close(fd);
+		errno = err;
 		return -1;
-	r = fsync(fd);
-	close(fd);
-	return r;
-}
-
-/* Open the store root, making it if it does not exist. */
-static int
-open_store(const char *store)
-{
-	int fd;
-
-	fd = open(store, DIR_FLAGS & ~O_NOFOLLOW);
-	if (fd < 0 && errno == ENOENT && make_store(store) == 0)
-		fd = open(store, DIR_FLAGS & ~O_NOFOLLOW);
+	}
 	return fd;
 }
 
 /* Open mailbox name under the store, creating it and its three
- * subdirectories as needed, and making the new entries durable. */
+ * subdirectories as needed, and making them durable. */
 static int
 open_box(int storefd, const char *name)
 {
-	int fd, made = 0, r;
+	int fd, err;
 	size_t i;
 
 	if (!name_ok(name)) {
 		errno = EINVAL;
 		return -1;
 	}
-	if ((r = make_dir(storefd, name)) < 0)
-		return -1;
-	if (r > 0 && fsync(storefd) < 0)
+	if (make_dir(storefd, name) < 0)
 		return -1;
 	if ((fd = openat(storefd, name, DIR_FLAGS)) < 0)
 		return -1;
-	for (i = 0; i < 3; i++) {
-		if ((r = make_dir(fd, subdirs[i])) < 0) {
-			close(fd);
-			return -1;
-		}
-		made |= r;
-	}
-	if (made && fsync(fd) < 0) {
-		close(fd);
-		return -1;
-	}
+	for (i = 0; i < 3; i++)
+		if (make_dir(fd, subdirs[i]) < 0)
+			goto fail;
+	if (make_durable(fd, storefd, NULL) < 0)
+		goto fail;
 	return fd;
+fail:
+	err = errno;
+	close(fd);
+	errno = err;
+	return -1;
 }
 
 /* Open subdirectory sub ("tmp", "new", "cur") of a mailbox. */
@@ -162,7 +204,8 @@ clean_tmp(int boxfd)
 		    fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    S_ISREG(st.st_mode) && st.st_mtime < old &&
 		    unlinkat(fd, e->d_name, 0) == 0)
-			log_msg(LOG_INFO, "removed stale tmp/%s", e->d_name);
+			log_msg(LOG_INFO, "removed stale tmp/%s",
+			    clean(e->d_name));
 	closedir(dir);
 }
 
@@ -198,7 +241,7 @@ unique_name(char *buf, size_t size, const char *host)
 	}
 	safe[i] = '\0';
 	gettimeofday(&tv, NULL);
-	snprintf(buf, size, "%lld.M%ldP%ldQ%lu.%s", (long long)tv.tv_sec,
+	snprintf(buf, size, "%lld.M%06ldP%ldQ%lu.%s", (long long)tv.tv_sec,
 	    (long)tv.tv_usec, (long)getpid(), ++counter,
 	    i > 0 ? safe : "localhost");
 }
@@ -468,6 +511,27 @@ wire_end(const struct ms_reader *r)
 	return r->any && !r->lf ? 2 : 0;
 }
 
+/* Open the message dirfd/name for reading, only if it is a regular file
+ * now: it may have been swapped for a link or a FIFO since the listing,
+ * and opening a FIFO would block.  Returns the fd, or -1. */
+static int
+open_msg(int dirfd, const char *name)
+{
+	struct stat st;
+	int fd;
+
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	return fd;
+}
+
 /* Wire size of the file at dirfd/name by reading it. */
 static off_t
 scan_size(int dirfd, const char *name)
@@ -478,7 +542,7 @@ scan_size(int dirfd, const char *name)
 	ssize_t n;
 	int fd;
 
-	if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+	if ((fd = open_msg(dirfd, name)) < 0)
 		return -1;
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
 		total += (off_t)wire(&r, buf, (size_t)n, NULL);
@@ -711,6 +775,67 @@ ms_unmark_all(struct ms_mailbox *m)
 		m->msgs[i].deleted = 0;
 }
 
+/* Find message i again after another program (an IMAP server, a mail
+ * reader) renamed it: moved between new/ and cur/ or given other flags,
+ * its base name, up to the ':', stays.  Updates the snapshot; returns 0,
+ * or -1 with errno ENOENT if the message is gone. */
+static int
+relocate(struct ms_mailbox *m, size_t i)
+{
+	const char *old = m->msgs[i].name;
+	size_t base = strcspn(old, ":");
+	struct dirent *e;
+	DIR *dir;
+	int cur, fd;
+	char *name;
+
+	for (cur = 0; cur < 2; cur++) {
+		if ((fd = dup(m->dirs[cur])) < 0)
+			return -1;
+		if ((dir = fdopendir(fd)) == NULL) {
+			close(fd);
+			return -1;
+		}
+		/* The directory stream starts where the last one on this
+		 * descriptor ended: rewind it. */
+		rewinddir(dir);
+		while ((e = readdir(dir)) != NULL) {
+			if (strncmp(e->d_name, old, base) != 0 ||
+			    (e->d_name[base] != ':' && e->d_name[base] != '\0') ||
+			    (name = strdup(e->d_name)) == NULL)
+				continue;
+			closedir(dir);
+			free(m->msgs[i].name);
+			m->msgs[i].name = name;
+			m->msgs[i].cur = cur;
+			return 0;
+		}
+		closedir(dir);
+	}
+	errno = ENOENT;
+	return -1;
+}
+
+/* Remove message i, wherever another program may have moved it; sets
+ * touched[] for the directories to synchronise. */
+static int
+remove_msg(struct ms_mailbox *m, size_t i, int touched[2])
+{
+	if (unlinkat(m->dirs[m->msgs[i].cur], m->msgs[i].name, 0) == 0) {
+		touched[m->msgs[i].cur] = 1;
+		return 0;
+	}
+	if (errno != ENOENT)
+		return -1;
+	if (relocate(m, i) < 0)
+		return errno == ENOENT ? 0 : -1;	/* already gone */
+	if (unlinkat(m->dirs[m->msgs[i].cur], m->msgs[i].name, 0) < 0 &&
+	    errno != ENOENT)
+		return -1;
+	touched[m->msgs[i].cur] = 1;
+	return 0;
+}
+
 enum ms_result
 ms_update(struct ms_mailbox *m)
 {
@@ -719,16 +844,11 @@ ms_update(struct ms_mailbox *m)
 	size_t i;
 
 	for (i = 0; i < m->n; i++) {
-		if (!m->msgs[i].deleted)
-			continue;
-		cur = m->msgs[i].cur;
-		if (unlinkat(m->dirs[cur], m->msgs[i].name, 0) < 0 &&
-		    errno != ENOENT) {
+		if (m->msgs[i].deleted && remove_msg(m, i, touched) < 0) {
 			log_msg(LOG_ERR, "cannot delete %s: %s",
-			    m->msgs[i].name, strerror(errno));
+			    clean(m->msgs[i].name), strerror(errno));
 			r = MS_TEMP;
 		}
-		touched[cur] = 1;
 	}
 	for (cur = 0; cur < 2; cur++)
 		if (touched[cur] && fsync(m->dirs[cur]) < 0)
@@ -760,11 +880,12 @@ ms_read_open(struct ms_mailbox *m, size_t i, struct ms_reader **rp)
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return MS_TEMP;
-	r->fd = openat(m->dirs[m->msgs[i].cur], m->msgs[i].name,
-	    O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	r->fd = open_msg(m->dirs[m->msgs[i].cur], m->msgs[i].name);
+	if (r->fd < 0 && errno == ENOENT && relocate(m, i) == 0)
+		r->fd = open_msg(m->dirs[m->msgs[i].cur], m->msgs[i].name);
 	if (r->fd < 0) {
-		log_msg(LOG_ERR, "cannot open %s: %s", m->msgs[i].name,
-		    strerror(errno));
+		log_msg(LOG_ERR, "cannot open %s: %s",
+		    clean(m->msgs[i].name), strerror(errno));
 		free(r);
 		return MS_TEMP;
 	}

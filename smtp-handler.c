@@ -751,8 +751,12 @@ main(int argc, char **argv)
 	if (s.cfg.check)
 		exit(EXIT_NORMAL);
 	s.rcpt = calloc((size_t)s.cfg.max_rcpt, sizeof(*s.rcpt));
-	if (s.rcpt == NULL)
+	if (s.rcpt == NULL) {
+		io_printf(&s.io, "421 4.3.0 %s Service not available",
+		    s.cfg.host);
+		io_flush(&s.io);
 		die(EXIT_TEMP, "out of memory");
+	}
 	s.state = S_START;
 	io_peer(s.peer, sizeof(s.peer));
 	log_session_id(s.sid, sizeof(s.sid));

@@ -1,0 +1,669 @@
+#!/usr/bin/env bats
+# Security: hostile names from the client never lead outside the store,
+# links planted in a mailbox are never followed or served, users cannot
+# be told apart, the handlers run nothing, create private files, keep no
+# stray descriptors, and log peer text escaped, one line per event.
+# Some tests need root (strace, a mount namespace, setpriv) and skip
+# without it.  See DESIGN.md for the threat model each test proves.
+
+bats_require_minimum_version 1.5.0
+
+load helper
+
+# --- Helpers ------------------------------------------------------------
+
+need_root() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root"
+}
+
+need_strace() {
+	command -v strace >/dev/null || skip "needs strace"
+	# Under a restrictive ptrace policy strace cannot trace at all.
+	strace -o /dev/null true 2>/dev/null || skip "strace cannot trace here"
+	# LeakSanitizer cannot run under ptrace; the sanitizer build's other
+	# checks still do.
+	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+}
+
+# traced_file HANDLER [OPTION...]: run HANDLER on the session on stdin
+# (CRLF added) under strace, recording every system call on a path, with
+# the path of every descriptor shown, to $T/trace; the replies go to
+# $output.  Runs in $T/cwd, an empty directory, so that a relative path
+# is caught too.
+traced_file() {
+	local handler=$1
+	shift
+	mkdir -p "$T/cwd"
+	output=$(cd "$T/cwd" && crlf | timeout 60 strace -f -y -s 4096 \
+	    -e trace=%file -o "$T/trace" \
+	    "$BIN/$handler" -u "$USERS" -d "$STORE" -n mx.test "$@")
+}
+
+# paths_inside [NEED]: every path in $T/trace, and every descriptor the
+# handler used, is in the store, is the users file, or is a file the
+# dynamic loader, the C library or a sanitizer reads (libraries, the
+# time zone, the journal socket, /proc and /sys), or is the store's
+# parent directory itself, which the store opens to fsync the entry
+# naming the store.  Paths are joined to
+# the directory they are relative to and normalized without following
+# links, so "../x" below the store counts as outside it.  With NEED, at
+# least one access must be inside the store, so that the check is not
+# empty.
+paths_inside() {
+	python3 - "$T/trace" "$STORE" "$USERS" "$T/cwd" "${1:-}" <<'PY'
+import os, re, sys
+trace, store, users, cwd, need = sys.argv[1:6]
+system = ("/etc/ld.so.preload", "/etc/ld.so.cache", "/lib/", "/lib64/",
+          "/usr/lib/", "/usr/lib64/", "/etc/localtime",
+          "/usr/share/zoneinfo/", "/run/systemd/journal/", "/dev/log",
+          "/proc/", "/sys/")
+token = re.compile(r'(AT_FDCWD|\b\d+)<((?:[^>\\]|\\.)*)>|"((?:[^"\\]|\\.)*)"')
+bad, inside = [], 0
+
+def allowed(p):
+    global inside
+    p = os.path.normpath(p)
+    if p == store or p.startswith(store + "/"):
+        inside += 1
+        return True
+    return p == users or p == os.path.dirname(store) or \
+        any(p == s or p.startswith(s) for s in system)
+
+for line in open(trace, encoding="utf-8", errors="replace"):
+    m = re.match(r"\d+\s+(\w+)\(", line)
+    if m is None or m.group(1) in ("execve", "execveat"):
+        continue
+    base = cwd
+    # readlink's second string is what the link says, not a path used.
+    strings = 1 if m.group(1) in ("readlink", "readlinkat") else None
+    for fd, fdpath, s in token.findall(line):
+        if fdpath:
+            # The client's connection and the inherited stderr are not
+            # paths the handler chose.
+            if fd == "AT_FDCWD":
+                base = fdpath
+                continue
+            base = fdpath
+            if int(fd) > 2 and not allowed(fdpath):
+                bad.append(line.strip())
+        elif s and strings != 0:
+            if strings is not None:
+                strings -= 1
+            p = s if s.startswith("/") else os.path.join(base, s)
+            if not allowed(p) or "/../" in p + "/" or "passwd" in p:
+                bad.append(line.strip())
+for b in bad:
+    print("outside the store:", b)
+if need and inside == 0:
+    print("no access inside the store at all: the check saw nothing")
+    sys.exit(1)
+sys.exit(1 if bad else 0)
+PY
+}
+
+# tree_state DIR: the names, types, modes, link targets and contents of
+# everything under DIR, to compare before and after a session.
+tree_state() {
+	(cd "$1" && find . -printf '%y %m %s %p -> %l\n' | sort &&
+	    find . -type f -exec md5sum {} + | sort)
+}
+
+# outside_maildir DIR: a Maildir outside the store, with one message
+# holding the word "secret".
+outside_maildir() {
+	mkdir -p "$1/tmp" "$1/new" "$1/cur"
+	printf 'Subject: outside\n\nsecret outside the store\n' \
+	    >"$1/new/1700000000.M1P1Q1.outside,S=44,W=47"
+}
+
+# sec_journal HANDLER [OPTION...]: as journal in logging.bats, but the
+# session on stdin is sent as it is (no CRLF added), so that a test can
+# put bare CR and LF into it.  The journal entries (native protocol)
+# go to $T/journal, the client's view to $T/client.
+sec_journal() {
+	need_root
+	command -v unshare >/dev/null || skip "needs unshare"
+	local handler=$1
+	shift
+	cat >"$T/session"
+	cat >"$T/collect.py" <<'PY'
+import os, socket, sys
+path = "/run/systemd/journal/socket"
+os.makedirs(os.path.dirname(path), exist_ok=True)
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(path)
+s.settimeout(3)
+open(sys.argv[1] + ".ready", "w").close()
+with open(sys.argv[1], "wb") as out:
+    while True:
+        try:
+            data = s.recv(65536)
+        except socket.timeout:
+            break
+        out.write(data + b"\n")
+        out.flush()
+PY
+	timeout 60 unshare -m sh -c '
+		t=$1
+		shift
+		mount -t tmpfs none /run || exit 1
+		python3 "$t/collect.py" "$t/journal" &
+		i=0
+		while [ ! -e "$t/journal.ready" ] && [ $i -lt 100 ]; do
+			sleep 0.05; i=$((i + 1))
+		done
+		"$@" <"$t/session" >"$t/client" 2>"$t/stderr"
+		wait' sh "$T" "$BIN/$handler" -u "$USERS" -d "$STORE" -n mx.test "$@"
+}
+
+# journal_clean: $T/journal holds only text fields, one a line: no byte
+# below 0x20 but LF, no DEL, and every non-empty line is FIELD=value (a
+# field with a raw LF in it would be sent in the protocol's binary form,
+# with a length of eight raw octets).  Prints the offending lines.
+journal_clean() {
+	[ -s "$T/journal" ] || { echo "empty journal"; return 1; }
+	python3 - "$T/journal" <<'PY'
+import re, sys
+data = open(sys.argv[1], "rb").read()
+bad = [l for l in data.split(b"\n")
+       if l and (re.search(rb"[\x00-\x1f\x7f]", l) or
+                 not re.match(rb"[A-Z0-9_]+=", l))]
+for l in bad:
+    print("bad journal line:", repr(l))
+sys.exit(1 if bad else 0)
+PY
+}
+
+# messages_logged: the number of journal entries (MESSAGE= fields).
+messages_logged() {
+	grep -ac '^MESSAGE=' "$T/journal"
+}
+
+# --- Path traversal -----------------------------------------------------
+
+@test "POP3 USER ../x, ../../etc/passwd, a/b, .hidden, .. fails like an unknown user, touching nothing outside the store" {
+	need_strace
+	run pop3 <<'EOF'
+USER nobody@example.com
+PASS alicepw
+QUIT
+EOF
+	unknown=$(pop3_line 3)
+	[[ $unknown == "-ERR [AUTH]"* ]]
+	for name in '../x' '../../etc/passwd' 'a/b' '.hidden' '..' \
+	    '../alice@example.com' 'alice@example.com/../alice@example.com' \
+	    '/etc/passwd'; do
+		# A good login after the bad one makes the store part of the
+		# trace, so that its check is not empty.
+		traced_file pop3-handler <<EOF
+USER $name
+PASS alicepw
+USER alice@example.com
+PASS alicepw
+STAT
+QUIT
+EOF
+		echo "USER $name:"
+		echo "$output"
+		[ "$(status)" = "+OK +OK -ERR +OK +OK +OK +OK" ]
+		[ "$(pop3_line 3)" = "$unknown" ]
+		paths_inside need
+	done
+	# Nothing but alice's mailbox was made.
+	[ "$(ls "$STORE")" = "alice@example.com" ]
+}
+
+@test "POP3 USER of 300 bytes is refused as too long; a 240-byte ../ name fails like an unknown user" {
+	need_strace
+	long=$(chars 300 a)
+	dots=$(for i in $(seq 1 80); do printf '../'; done)
+	[ "${#dots}" -eq 240 ]
+	traced_file pop3-handler <<EOF
+USER $long
+PASS alicepw
+USER $dots
+PASS alicepw
+USER alice@example.com
+PASS alicepw
+QUIT
+EOF
+	echo "$output"
+	[ "$(status)" = "+OK -ERR -ERR +OK -ERR +OK +OK +OK" ]
+	[ "$(pop3_line 2)" = "-ERR Line too long" ]
+	[ "$(pop3_line 3)" = "-ERR Send USER first" ]
+	[[ $(pop3_line 5) == "-ERR [AUTH] Invalid user name or password" ]]
+	paths_inside need
+	[ "$(ls "$STORE")" = "alice@example.com" ]
+}
+
+@test "SMTP RCPT a/b@example.com gets 550 5.1.1 like an unknown user, ../x@example.com 501; nothing outside the store is touched" {
+	need_strace
+	traced_file smtp-handler <<'EOF'
+HELO client.test
+MAIL FROM:<sender@example.net>
+RCPT TO:<nobody@example.com>
+RCPT TO:<a/b@example.com>
+RCPT TO:<../x@example.com>
+RCPT TO:<"../x"@example.com>
+RCPT TO:<"../../etc/passwd"@example.com>
+RCPT TO:<.hidden@example.com>
+RCPT TO:<alice@example.com/../alice@example.com>
+RCPT TO:<alice@example.com>
+DATA
+Subject: traced
+
+body
+.
+QUIT
+EOF
+	echo "$output"
+	[ "$(codes)" = "220 250 250 550 550 501 550 550 501 501 250 354 250 221" ]
+	[[ $(reply 4) == "550 5.1.1 "* ]]
+	[ "$(reply 5)" = "$(reply 4)" ]
+	[ "$(reply 7)" = "$(reply 4)" ]
+	[[ $(reply 6) == "501 5.1.3 "* ]]
+	paths_inside need
+	[ "$(ls "$STORE")" = "alice@example.com" ]
+	[ "$(count alice@example.com)" -eq 1 ]
+}
+
+# --- Links planted in a mailbox -----------------------------------------
+
+@test "a symlink in cur/ to /etc/passwd, and a FIFO or directory in new/ or cur/, are neither listed nor served" {
+	pop3_drop alice@example.com <<'EOF'
+Subject: real
+
+real body
+EOF
+	d=$(maildir alice@example.com)
+	ln -s /etc/passwd "$d/cur/1700000001.M1P1Q1.link:2,S"
+	ln -s "$T/outside" "$d/cur/1700000002.M1P1Q1.dangling:2,"
+	mkfifo "$d/new/1700000003.M1P1Q1.fifo" "$d/cur/1700000004.M1P1Q1.fifo:2,"
+	mkdir "$d/cur/1700000005.M1P1Q1.dir:2,"
+	run pop3 <<'EOF'
+USER alice@example.com
+PASS alicepw
+STAT
+LIST
+RETR 2
+RETR 1
+QUIT
+EOF
+	echo "$output"
+	[ "$(status)" = "+OK +OK +OK +OK +OK -ERR +OK +OK" ]
+	[[ $(pop3_line 4) == "+OK 1 "* ]]
+	[[ $output == *"real body"* ]]
+	[[ $output != *root:* ]]
+	[ ! -e "$T/outside" ]
+}
+
+@test "new/ replaced by a symlink to a directory outside: POP3 login fails temporarily, nothing served or changed" {
+	outside_maildir "$T/outside"
+	d=$(maildir alice@example.com)
+	mkdir -p "$d/tmp" "$d/cur"
+	ln -s "$T/outside/new" "$d/new"
+	before=$(tree_state "$T/outside")
+	run pop3 <<'EOF'
+USER alice@example.com
+PASS alicepw
+STAT
+RETR 1
+DELE 1
+QUIT
+EOF
+	echo "$output"
+	[[ $(pop3_line 3) == "-ERR [SYS/TEMP]"* ]]
+	[[ $output != *secret* ]]
+	[ "$(tree_state "$T/outside")" = "$before" ]
+	[ -L "$d/new" ]
+}
+
+@test "the mailbox directory itself a symlink: POP3 login fails temporarily, nothing served or changed" {
+	outside_maildir "$T/outside"
+	ln -s "$T/outside" "$(maildir alice@example.com)"
+	before=$(tree_state "$T/outside")
+	run pop3 <<'EOF'
+USER alice@example.com
+PASS alicepw
+STAT
+RETR 1
+DELE 1
+QUIT
+EOF
+	echo "$output"
+	[[ $(pop3_line 3) == "-ERR [SYS/TEMP]"* ]]
+	[[ $output != *secret* ]]
+	[ "$(tree_state "$T/outside")" = "$before" ]
+}
+
+@test "SMTP delivery through a dangling symlink as mailbox or new/ gets 451 and makes nothing at its target" {
+	# Links to existing directories outside are in tests/faults.bats; a
+	# dangling one must not be made into a directory by mkdir.  Bob: the
+	# mailbox is the link.  dave: new/ is.
+	ln -s "$T/made-by-bob" "$(maildir Bob.Smith@Example.COM)"
+	mkdir -p "$(maildir dave@example.org)"/{tmp,cur}
+	ln -s "$T/made-by-dave" "$(maildir dave@example.org)/new"
+	for rcpt in Bob.Smith@Example.COM dave@example.org; do
+		run smtp <<EOF
+HELO client.test
+MAIL FROM:<sender@example.net>
+RCPT TO:<$rcpt>
+DATA
+QUIT
+EOF
+		echo "to $rcpt: $output"
+		[ "$(codes)" = "220 250 250 250 451 221" ]
+		[[ $(reply 5) == "451 4.3.0 "* ]]
+	done
+	[ ! -e "$T/made-by-bob" ]
+	[ ! -e "$T/made-by-dave" ]
+	[ -z "$(all_messages)" ]
+	[ -z "$(tmp_files)" ]
+}
+
+@test "a message swapped for a symlink after the listing is not served" {
+	f=$(pop3_drop alice@example.com <<'EOF'
+Subject: real
+
+real body
+EOF
+)
+	pop3_start
+	pop3_login alice@example.com alicepw
+	pop3_say STAT
+	pop3_expect "+OK 1 "
+	rm "$f"
+	ln -s /etc/passwd "$f"
+	pop3_say RETR 1
+	pop3_expect "-ERR [SYS/TEMP]"
+	# The next line is NOOP's: no line of /etc/passwd came between.
+	pop3_say NOOP
+	pop3_expect "+OK"
+	[ "$POP3_REPLY" = "+OK" ]
+	pop3_say QUIT
+	pop3_expect "+OK Bye"
+}
+
+@test "a message swapped for a FIFO after the listing: RETR answers and the session goes on" {
+	f=$(pop3_drop alice@example.com <<'EOF'
+Subject: real
+
+real body
+EOF
+)
+	pop3_start
+	pop3_login alice@example.com alicepw
+	pop3_say STAT
+	pop3_expect "+OK 1 "
+	rm "$f"
+	mkfifo "$f"
+	# Nothing ever writes to the FIFO: opening it for reading without
+	# O_NONBLOCK would wait forever, with the maildrop locked.
+	pop3_say RETR 1
+	pop3_expect "-ERR"
+	pop3_say QUIT
+	pop3_expect "+OK"
+}
+
+@test "with fs.protected_hardlinks the store's owner cannot plant a hard link to a file it does not own" {
+	need_root
+	command -v setpriv >/dev/null || skip "needs setpriv"
+	[ "$(cat /proc/sys/fs/protected_hardlinks)" = 1 ] ||
+	    skip "fs.protected_hardlinks is off"
+	# The store belongs to nobody, as it would to mailsrv; the users file
+	# stays root's, readable by nobody's group as the units install it.
+	chmod 711 "$T"
+	d=$(maildir alice@example.com)
+	mkdir -p "$d/tmp" "$d/new" "$d/cur"
+	chown -R nobody:nogroup "$STORE"
+	chmod 700 "$STORE" "$d" "$d/tmp" "$d/new" "$d/cur"
+	chgrp nogroup "$USERS"
+	chmod 640 "$USERS"
+	run setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	    ln "$USERS" "$d/new/1700000000.M1P1Q1.planted"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ $output == *"Operation not permitted"* ]]
+	[ -z "$(ls -A "$d/new")" ]
+	# And nobody else can write into the store at all.
+	run setpriv --reuid=65533 --regid=65533 --clear-groups \
+	    touch "$d/new/x"
+	[ "$status" -ne 0 ]
+	[ ! -e "$d/new/x" ]
+}
+
+# --- User enumeration ---------------------------------------------------
+
+@test "POP3 login fails in 1.0 to 1.5 s with the same bytes for known and unknown users; medians differ by < 150 ms" {
+	run python3 - "$BIN/pop3-handler" "$USERS" "$STORE" <<'PY'
+import statistics, subprocess, sys, time
+handler, users, store = sys.argv[1:4]
+
+def attempt(user):
+    p = subprocess.Popen([handler, "-u", users, "-d", store, "-n", "mx.test"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    p.stdout.readline()
+    p.stdin.write(b"USER " + user + b"\r\n")
+    p.stdin.flush()
+    p.stdout.readline()
+    start = time.monotonic()
+    p.stdin.write(b"PASS wrongpw\r\n")
+    p.stdin.flush()
+    line = p.stdout.readline()
+    took = time.monotonic() - start
+    p.stdin.write(b"QUIT\r\n")
+    p.stdin.close()
+    p.wait(10)
+    return took, line
+
+# One of each kind of stored password: plain, bcrypt, SHA-512, yescrypt.
+known = [b"alice@example.com", b"erin@example.net", b"carol@example.org",
+         b"dave@example.org", b"Bob.Smith@Example.COM"]
+unknown = [b"nobody@example.com", b"x@example.net", b"root@example.org",
+           b"admin@example.org", b"nobody@nowhere.test"]
+times = {"known": [], "unknown": []}
+replies = set()
+for k, u in zip(known, unknown):
+    for kind, user in (("known", k), ("unknown", u)):
+        took, line = attempt(user)
+        print(kind, user.decode(), "%.3f" % took, repr(line))
+        times[kind].append(took)
+        replies.add(line)
+mk = statistics.median(times["known"])
+mu = statistics.median(times["unknown"])
+print("median known %.3f unknown %.3f" % (mk, mu))
+ok = len(replies) == 1 and \
+    all(1.0 <= t <= 1.5 for t in times["known"] + times["unknown"]) and \
+    abs(mk - mu) < 0.150
+sys.exit(0 if ok else 1)
+PY
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"-ERR [AUTH] Invalid user name or password\r\n"* ]]
+}
+
+@test "VRFY of a user, a bare local part, a stranger and a path name gets one identical reply" {
+	run smtp <<'EOF'
+EHLO client.test
+VRFY alice@example.com
+VRFY alice
+VRFY <Bob.Smith@Example.COM>
+VRFY nobody@example.com
+VRFY ../../etc/passwd
+QUIT
+EOF
+	[ "$(codes)" = "220 250 252 252 252 252 252 221" ]
+	for n in 4 5 6 7; do
+		[ "$(reply "$n")" = "$(reply 3)" ]
+	done
+}
+
+# --- Processes, modes and descriptors -----------------------------------
+
+@test "the handlers never execve or fork, even with shell metacharacters in every field" {
+	need_strace
+	mkdir -p "$T/cwd"
+	cd "$T/cwd"
+	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+	crlf <<EOF >"$T/smtp.in"
+EHLO \`touch\${IFS}$T/pwned\`
+MAIL FROM:<|touch\${IFS}$T/pwned@example.net>
+RCPT TO:<\$(touch\${IFS}$T/pwned)@example.com>
+RCPT TO:<"|touch $T/pwned"@example.com>
+RCPT TO:<alice@example.com>
+DATA
+Subject: \$(touch $T/pwned)
+
+|touch $T/pwned
+\`touch $T/pwned\`
+.
+QUIT
+EOF
+	timeout 30 strace -f -e trace=execve,execveat,fork,vfork,clone,clone3 \
+	    -o "$T/trace.smtp" "$BIN/smtp-handler" -u "$USERS" -d "$STORE" \
+	    -n mx.test <"$T/smtp.in" >"$T/smtp.out"
+	cat "$T/smtp.out"
+	[ "$(count alice@example.com)" -eq 1 ]
+	crlf <<EOF >"$T/pop3.in"
+USER |touch $T/pwned
+PASS \$(touch $T/pwned)
+USER alice@example.com
+PASS alicepw
+RETR 1
+TOP 1 0
+DELE 1
+QUIT
+EOF
+	timeout 30 strace -f -e trace=execve,execveat,fork,vfork,clone,clone3 \
+	    -o "$T/trace.pop3" "$BIN/pop3-handler" -u "$USERS" -d "$STORE" \
+	    -n mx.test <"$T/pop3.in" >"$T/pop3.out"
+	cat "$T/pop3.out"
+	[ "$(count alice@example.com)" -eq 0 ]
+	for p in smtp pop3; do
+		cat "$T/trace.$p"
+		# The one exec is strace starting the handler.
+		[ "$(grep -v '+++ exited' "$T/trace.$p" | wc -l)" -eq 1 ]
+		grep -q "execve(\"$BIN/$p-handler\"" "$T/trace.$p"
+	done
+	[ ! -e "$T/pwned" ]
+}
+
+@test "files made in the store are 0600 and directories 0700 even under umask 000" {
+	rmdir "$STORE"
+	(
+		umask 000
+		smtp <<'EOF'
+HELO client.test
+MAIL FROM:<sender@example.net>
+RCPT TO:<alice@example.com>
+RCPT TO:<Bob.Smith@Example.COM>
+DATA
+Subject: modes
+
+body
+.
+QUIT
+EOF
+		# POP3 makes the Maildir of a user who has none yet.
+		printf 'USER carol@example.org\nPASS carolpw\nQUIT\n' | pop3
+	) >"$T/out"
+	cat "$T/out"
+	[ "$(count alice@example.com)" -eq 1 ]
+	[ -d "$(maildir carol@example.org)/cur" ]
+	[ "$(stat -c %a "$STORE")" = 700 ]
+	find "$STORE" -printf '%m %y %p\n'
+	[ -z "$(find "$STORE" -type d ! -perm 0700)" ]
+	[ -z "$(find "$STORE" -type f ! -perm 0600)" ]
+	[ -n "$(find "$STORE" -type f)" ]
+}
+
+# fds_of HANDLER: start HANDLER with fd 9 open on /etc/hostname and an
+# idle client, and print what each of its descriptors refers to.
+fds_of() {
+	local pid fd
+	mkfifo "$T/idle"
+	exec 6<>"$T/idle"
+	"$BIN/$1" -u "$USERS" -d "$STORE" -n mx.test <"$T/idle" \
+	    >"$T/$1.out" 9</etc/hostname 6>&- &
+	pid=$!
+	PIDS="${PIDS:-} $pid"
+	# Wait for the greeting: by then start-up is over.
+	for fd in $(seq 1 50); do
+		[ -s "$T/$1.out" ] && break
+		sleep 0.1
+	done
+	for fd in /proc/$pid/fd/*; do
+		printf '%s %s\n' "${fd##*/}" "$(readlink "$fd")"
+	done
+	exec 6>&-
+}
+
+@test "the handlers keep no stray descriptor from their parent (fd 9 open on /etc/hostname)" {
+	[ -r /etc/hostname ] || skip "needs /etc/hostname"
+	for h in smtp-handler pop3-handler; do
+		fds_of "$h" >"$T/fds"
+		echo "$h:"
+		cat "$T/fds"
+		# 0 and 1 the client, 2 stderr; anything else must be the
+		# handler's own (a log socket).
+		! grep -q '/etc/hostname' "$T/fds" || false
+		! grep -v -E '^[012] |socket:' "$T/fds" || false
+		rm -f "$T/idle"
+	done
+}
+
+# --- Log injection ------------------------------------------------------
+
+@test "CR, LF and escape sequences in HELO are refused and never reach the log raw" {
+	printf '%b' 'HELO a\rb\r\nHELO a\nFAKE=1\r\nHELO a\033[2Jb\r\nEHLO x\033]0;pwned\007\r\nHELO caf\303\251\r\nHELO ok.test\r\nQUIT\r\n' |
+	    sec_journal smtp-handler
+	output=$(cat "$T/client")
+	echo "$output"
+	[ "$(codes)" = "220 500 500 501 501 501 250 221" ]
+	journal_clean
+	# connect and the session summary, nothing else.
+	[ "$(messages_logged)" -eq 2 ]
+	grep -q '^HELO=ok.test$' "$T/journal"
+}
+
+@test "control bytes in quoted MAIL FROM local parts are refused; a C1 control byte is logged escaped" {
+	printf '%b' 'EHLO client.test\r\nMAIL FROM:<"a\033[2Jb"@example.net>\r\nMAIL FROM:<"a\\\033b"@example.net>\r\nMAIL FROM:<"a\rb"@example.net>\r\nMAIL FROM:<"a\nFAKE=1"@example.net>\r\nMAIL FROM:<"a\302\233b"@example.net> SMTPUTF8\r\nRCPT TO:<alice@example.com>\r\nDATA\r\nSubject: c1\r\n\r\nbody\r\n.\r\nQUIT\r\n' |
+	    sec_journal smtp-handler
+	output=$(cat "$T/client")
+	echo "$output"
+	[ "$(codes)" = "220 250 501 501 500 500 250 250 354 250 221" ]
+	journal_clean
+	# connect, delivered and the session summary.
+	[ "$(messages_logged)" -eq 3 ]
+	grep -q '^SENDER=<"a??b"@example.net>$' "$T/journal"
+}
+
+@test "control bytes in POP3 USER names: refused with CR or LF, else logged escaped, one line a failed login" {
+	printf '%b' 'USER a\rb\r\nUSER a\nFAKE=1\r\nUSER a\bb\177c\302\233[2J\r\nPASS wrong\r\nUSER x\ty\033]0;t\007\r\nPASS wrong\r\nQUIT\r\n' |
+	    sec_journal pop3-handler
+	output=$(cat "$T/client")
+	echo "$output"
+	[ "$(status)" = "+OK -ERR -ERR +OK -ERR +OK -ERR +OK" ]
+	journal_clean
+	[ "$(grep -ac '^MESSAGE=login failed' "$T/journal")" -eq 2 ]
+	grep -aq '^MESSAGE=login failed .*user=a?b?c??\[2J$' "$T/journal"
+	grep -aq '^MESSAGE=login failed .*user=x?y?\]0;t?$' "$T/journal"
+	# connect, two failed logins and the summary.
+	[ "$(messages_logged)" -eq 4 ]
+}
+
+@test "a file name with control bytes in the store is logged escaped" {
+	d=$(maildir alice@example.com)
+	mkdir -p "$d/tmp" "$d/new" "$d/cur"
+	# A stale file in tmp/, whose removal the handler logs by name.
+	name=$(printf 'stale\033[2J\nFAKE=1')
+	echo orphan >"$d/tmp/$name"
+	touch -d '3 days ago' "$d/tmp/$name"
+	printf 'USER alice@example.com\r\nPASS alicepw\r\nQUIT\r\n' |
+	    sec_journal pop3-handler
+	cat "$T/client"
+	[ ! -e "$d/tmp/$name" ]
+	grep -aq 'removed stale tmp/stale' "$T/journal"
+	journal_clean
+	grep -aq '^MESSAGE=removed stale tmp/stale?\[2J?FAKE=1$' "$T/journal"
+}
