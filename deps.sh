@@ -6,7 +6,7 @@
 set -eu
 
 build_pkgs="gcc make libc6-dev libcrypt-dev libsystemd-dev"
-test_pkgs="bats python3 curl procps dovecot-core systemd xinetd man-db systemd-container mmdebstrap"
+test_pkgs="bats python3 curl procps dovecot-core systemd xinetd man-db systemd-container mmdebstrap strace"
 
 # have PACKAGE: is the Debian package installed?
 have() {
