@@ -4,6 +4,8 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +32,8 @@ static const char smtp_help[] =
 "  -s, --max-size OCTETS    largest message accepted (default 67108864)\n"
 "  -r, --max-recipients N   recipients per message (default 100)\n"
 "  -t, --timeout SECONDS    idle timeout (default 300, 600 in DATA)\n"
+"  -U, --user NAME          started as root, become NAME before reading\n"
+"                           any input\n"
 "      --check              check the configuration and exit\n"
 "  -h, --help               show this help\n";
 
@@ -41,6 +45,8 @@ static const char pop3_help[] =
 "  -d, --store DIR          mail store (default mail.store)\n"
 "  -n, --hostname NAME      name in the greeting (default the node name)\n"
 "  -t, --timeout SECONDS    idle timeout (default 600)\n"
+"  -U, --user NAME          started as root, become NAME before reading\n"
+"                           any input\n"
 "      --check              check the configuration and exit\n"
 "  -h, --help               show this help\n";
 
@@ -53,6 +59,7 @@ static const struct option longopts[] = {
 	{ "max-recipients", required_argument, NULL, 'r' },
 	{ "timeout", required_argument, NULL, 't' },
 	{ "check", no_argument, NULL, 'C' },
+	{ "user", required_argument, NULL, 'U' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -107,8 +114,8 @@ defaults(struct config *c)
 void
 config_parse(struct config *c, enum proto proto, int argc, char **argv)
 {
-	const char *opts = proto == PROTO_SMTP ? "+u:d:n:p:s:r:t:h" :
-	    "+u:d:n:t:h";
+	const char *opts = proto == PROTO_SMTP ? "+u:d:n:p:s:r:t:U:h" :
+	    "+u:d:n:t:U:h";
 	int ch;
 
 	defaults(c);
@@ -139,6 +146,7 @@ config_parse(struct config *c, enum proto proto, int argc, char **argv)
 			c->data_timeout = c->timeout;
 			break;
 		case 'C': c->check = 1; break;
+		case 'U': c->user = optarg; break;
 		case 'h':
 			fputs(proto == PROTO_SMTP ? smtp_help : pop3_help,
 			    stdout);
@@ -150,6 +158,34 @@ config_parse(struct config *c, enum proto proto, int argc, char **argv)
 	}
 	if (optind < argc)
 		usage_error("unexpected argument: %s", argv[optind]);
+}
+
+/* Started as root with -U, become that user for good, before any input
+ * is read: a flaw in a session must not be a root flaw.  Without root, -U
+ * may only name the user we are. */
+static void
+become(const char *name)
+{
+	struct passwd *pw;
+
+	if (name == NULL)
+		return;
+	if ((pw = getpwnam(name)) == NULL)
+		usage_error("no such user: %s", name);
+	if (geteuid() != 0) {
+		if (geteuid() != pw->pw_uid)
+			usage_error("-U %s needs root", name);
+		return;
+	}
+	if (pw->pw_uid == 0)
+		usage_error("-U must name a user other than root");
+	if (setgroups(1, &pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
+	    setuid(pw->pw_uid) < 0)
+		die(EXIT_TEMP, "unable to become %s: %s", name,
+		    strerror(errno));
+	/* The change must be for good. */
+	if (setuid(0) == 0)
+		die(EXIT_TEMP, "still able to become root after -U %s", name);
 }
 
 void
@@ -171,6 +207,7 @@ config_setup(struct config *c, enum proto proto, int argc, char **argv,
 		die(EXIT_TEMP, "signal: %s", strerror(errno));
 	umask(077);
 	config_parse(c, proto, argc, argv);
+	become(c->user);
 	io_init(io, 0, 1, c->timeout);
 	if (users_load(u, c->users_path) == 0)
 		return;

@@ -19,6 +19,7 @@ struct config {
 	int	timeout;	/* -t: command timeout in seconds */
 	int	data_timeout;	/* DATA line timeout: -t, or the default */
 	int	check;		/* --check: validate and exit */
+	const char *user;	/* -U: the user to become when started as root */
 	char	hostbuf[256];
 };
 

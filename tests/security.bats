@@ -667,3 +667,55 @@ fds_of() {
 	journal_clean
 	grep -aq '^MESSAGE=removed stale tmp/stale?\[2J?FAKE=1$' "$T/journal"
 }
+
+@test "started as root with -U, a handler works as that user and cannot write as root" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root"
+	chmod 755 "$T"
+	chmod 644 "$USERS"
+	chown -R nobody "$STORE"
+	run smtp -U nobody <<'EOF2'
+EHLO client.test
+MAIL FROM:<sender@example.net>
+RCPT TO:<alice@example.com>
+DATA
+Subject: as nobody
+
+body
+.
+QUIT
+EOF2
+	[ "$(codes)" = "220 250 250 250 354 250 221" ]
+	[ "$(stat -c %U "$(message_file alice@example.com)")" = nobody ]
+	[ "$(stat -c %U "$(maildir alice@example.com)")" = nobody ]
+	# A store that only root may write is now out of reach: 451.
+	chown -R root "$STORE"
+	run smtp -U nobody <<'EOF2'
+EHLO client.test
+MAIL FROM:<sender@example.net>
+RCPT TO:<alice@example.com>
+DATA
+body
+.
+QUIT
+EOF2
+	# 451 at DATA; the body lines then read as (unknown) commands.
+	[ "$(codes)" = "220 250 250 250 451 500 500 221" ]
+	[ "$(count alice@example.com)" -eq 1 ]
+	run pop3 -U nobody <<'EOF2'
+USER alice@example.com
+PASS alicepw
+QUIT
+EOF2
+	[[ "$output" == *"-ERR [SYS/TEMP]"* ]]
+}
+
+@test "-U with an unknown user, or root, is a usage error before any session" {
+	run --separate-stderr "$BIN/smtp-handler" -u "$USERS" -d "$STORE" \
+	    -U no-such-user-here </dev/null
+	[ "$status" -eq 100 ]
+	[ -z "$output" ]
+	run --separate-stderr "$BIN/pop3-handler" -u "$USERS" -d "$STORE" \
+	    -U root </dev/null
+	[ "$status" -eq 100 ]
+	[ -z "$output" ]
+}
