@@ -374,3 +374,46 @@ pop3_wait() {
 	echo "pop3_wait: handler $POP3_PID still running after ${1:-10} s" >&2
 	return 1
 }
+
+# Journal capture
+
+# journal_raw HANDLER [OPTION...]: run HANDLER with the session on stdin,
+# sent as it is, while a collector in a private mount namespace stands in
+# for journald.  The client's view goes to $T/client, its stderr to
+# $T/stderr, and the journal entries (native protocol: one field a line,
+# entries separated by a blank line) to $T/journal.  Needs root.
+journal_raw() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root for a mount namespace"
+	command -v unshare >/dev/null || skip "needs unshare"
+	local handler=$1
+	shift
+	cat >"$T/session"
+	cat >"$T/collect.py" <<'PY'
+import os, socket, sys
+path = "/run/systemd/journal/socket"
+os.makedirs(os.path.dirname(path), exist_ok=True)
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(path)
+s.settimeout(3)
+open(sys.argv[1] + ".ready", "w").close()
+with open(sys.argv[1], "wb") as out:
+    while True:
+        try:
+            data = s.recv(65536)
+        except socket.timeout:
+            break
+        out.write(data + b"\n")
+        out.flush()
+PY
+	timeout 60 unshare -m sh -c '
+		t=$1
+		shift
+		mount -t tmpfs none /run || exit 1
+		python3 "$t/collect.py" "$t/journal" &
+		i=0
+		while [ ! -e "$t/journal.ready" ] && [ $i -lt 100 ]; do
+			sleep 0.05; i=$((i + 1))
+		done
+		"$@" <"$t/session" >"$t/client" 2>"$t/stderr"
+		wait' sh "$T" "$BIN/$handler" -u "$USERS" -d "$STORE" -n mx.test "$@"
+}

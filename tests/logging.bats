@@ -8,47 +8,13 @@ load helper
 
 bats_require_minimum_version 1.5.0
 
-# journal HANDLER [OPTION...]: run HANDLER with the session on stdin while
-# a collector stands in for journald; the client's view goes to
-# $T/client, the journal entries (native protocol, one field a line,
-# entries separated by a blank line) to $T/journal.
+# journal HANDLER [OPTION...]: journal_raw (helper.bash) with the
+# session on stdin made CRLF-ended.
 journal() {
-	[ "$(id -u)" -eq 0 ] || skip "needs root for a mount namespace"
-	command -v unshare >/dev/null || skip "needs unshare"
-	local handler=$1
-	shift
-	crlf >"$T/session"
-	cat >"$T/collect.py" <<'PY'
-import os, socket, sys
-path = "/run/systemd/journal/socket"
-os.makedirs(os.path.dirname(path), exist_ok=True)
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(path)
-s.settimeout(3)
-open(sys.argv[1] + ".ready", "w").close()
-with open(sys.argv[1], "wb") as out:
-    while True:
-        try:
-            data = s.recv(65536)
-        except socket.timeout:
-            break
-        out.write(data + b"\n")
-        out.flush()
-PY
-	timeout 60 unshare -m sh -c '
-		mount -t tmpfs none /run || exit 1
-		python3 "$1/collect.py" "$1/journal" &
-		i=0
-		while [ ! -e "$1/journal.ready" ] && [ $i -lt 100 ]; do
-			sleep 0.05; i=$((i + 1))
-		done
-		shift
-		"$@" <"$T_/session" >"$T_/client" 2>"$T_/stderr"
-		wait' sh "$T" "$BIN/$handler" -u "$USERS" -d "$STORE" -n mx.test "$@"
+	crlf | journal_raw "$@"
 }
 
 @test "an SMTP session logs connect, delivered and one summary with fields to the journal" {
-	export T_=$T
 	journal smtp-handler <<'EOF2'
 EHLO client.test
 MAIL FROM:<sender@example.net>
@@ -77,7 +43,6 @@ EOF2
 }
 
 @test "a POP3 session logs its summary; a failed login logs the name cleaned and capped" {
-	export T_=$T
 	evil=$(printf 'evil\033[2Jname%s' "$(chars 300 x)")
 	printf 'USER %s\nPASS wrong\nUSER alice@example.com\nPASS alicepw\nQUIT\n' \
 	    "${evil:0:240}" | journal pop3-handler
@@ -92,7 +57,6 @@ EOF2
 }
 
 @test "a session cut by the client logs RESULT=disconnect" {
-	export T_=$T
 	journal smtp-handler <<'EOF2'
 EHLO client.test
 EOF2

@@ -116,46 +116,6 @@ outside_maildir() {
 	    >"$1/new/1700000000.M1P1Q1.outside,S=44,W=47"
 }
 
-# sec_journal HANDLER [OPTION...]: as journal in logging.bats, but the
-# session on stdin is sent as it is (no CRLF added), so that a test can
-# put bare CR and LF into it.  The journal entries (native protocol)
-# go to $T/journal, the client's view to $T/client.
-sec_journal() {
-	need_root
-	command -v unshare >/dev/null || skip "needs unshare"
-	local handler=$1
-	shift
-	cat >"$T/session"
-	cat >"$T/collect.py" <<'PY'
-import os, socket, sys
-path = "/run/systemd/journal/socket"
-os.makedirs(os.path.dirname(path), exist_ok=True)
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(path)
-s.settimeout(3)
-open(sys.argv[1] + ".ready", "w").close()
-with open(sys.argv[1], "wb") as out:
-    while True:
-        try:
-            data = s.recv(65536)
-        except socket.timeout:
-            break
-        out.write(data + b"\n")
-        out.flush()
-PY
-	timeout 60 unshare -m sh -c '
-		t=$1
-		shift
-		mount -t tmpfs none /run || exit 1
-		python3 "$t/collect.py" "$t/journal" &
-		i=0
-		while [ ! -e "$t/journal.ready" ] && [ $i -lt 100 ]; do
-			sleep 0.05; i=$((i + 1))
-		done
-		"$@" <"$t/session" >"$t/client" 2>"$t/stderr"
-		wait' sh "$T" "$BIN/$handler" -u "$USERS" -d "$STORE" -n mx.test "$@"
-}
-
 # journal_clean: $T/journal holds only text fields, one a line: no byte
 # below 0x20 but LF, no DEL, and every non-empty line is FIELD=value (a
 # field with a raw LF in it would be sent in the protocol's binary form,
@@ -616,7 +576,7 @@ fds_of() {
 
 @test "CR, LF and escape sequences in HELO are refused and never reach the log raw" {
 	printf '%b' 'HELO a\rb\r\nHELO a\nFAKE=1\r\nHELO a\033[2Jb\r\nEHLO x\033]0;pwned\007\r\nHELO caf\303\251\r\nHELO ok.test\r\nQUIT\r\n' |
-	    sec_journal smtp-handler
+	    journal_raw smtp-handler
 	output=$(cat "$T/client")
 	echo "$output"
 	[ "$(codes)" = "220 500 500 501 501 501 250 221" ]
@@ -628,7 +588,7 @@ fds_of() {
 
 @test "control bytes in quoted MAIL FROM local parts are refused; a C1 control byte is logged escaped" {
 	printf '%b' 'EHLO client.test\r\nMAIL FROM:<"a\033[2Jb"@example.net>\r\nMAIL FROM:<"a\\\033b"@example.net>\r\nMAIL FROM:<"a\rb"@example.net>\r\nMAIL FROM:<"a\nFAKE=1"@example.net>\r\nMAIL FROM:<"a\302\233b"@example.net> SMTPUTF8\r\nRCPT TO:<alice@example.com>\r\nDATA\r\nSubject: c1\r\n\r\nbody\r\n.\r\nQUIT\r\n' |
-	    sec_journal smtp-handler
+	    journal_raw smtp-handler
 	output=$(cat "$T/client")
 	echo "$output"
 	[ "$(codes)" = "220 250 501 501 500 500 250 250 354 250 221" ]
@@ -640,7 +600,7 @@ fds_of() {
 
 @test "control bytes in POP3 USER names: refused with CR or LF, else logged escaped, one line a failed login" {
 	printf '%b' 'USER a\rb\r\nUSER a\nFAKE=1\r\nUSER a\bb\177c\302\233[2J\r\nPASS wrong\r\nUSER x\ty\033]0;t\007\r\nPASS wrong\r\nQUIT\r\n' |
-	    sec_journal pop3-handler
+	    journal_raw pop3-handler
 	output=$(cat "$T/client")
 	echo "$output"
 	[ "$(status)" = "+OK -ERR -ERR +OK -ERR +OK -ERR +OK" ]
@@ -660,7 +620,7 @@ fds_of() {
 	echo orphan >"$d/tmp/$name"
 	touch -d '3 days ago' "$d/tmp/$name"
 	printf 'USER alice@example.com\r\nPASS alicepw\r\nQUIT\r\n' |
-	    sec_journal pop3-handler
+	    journal_raw pop3-handler
 	cat "$T/client"
 	[ ! -e "$d/tmp/$name" ]
 	grep -aq 'removed stale tmp/stale' "$T/journal"
