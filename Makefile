@@ -30,7 +30,10 @@ SYSUSERSDIR = $(PREFIX)/lib/sysusers.d
 # filled in by SUBST) and every man page in man/.
 UNITS	= smtp-handler.socket smtp-handler@.service \
 	pop3-handler.socket pop3-handler@.service \
-	mysmtpd.socket mysmtpd.service mypopd.socket mypopd.service
+	mysmtpd.socket mysmtpd.service mypopd.socket mypopd.service \
+	submission.socket submission@.service \
+	submissions.socket submissions@.service \
+	pop3s.socket pop3s@.service
 XINETD	= smtp-handler pop3-handler
 MANPAGES = $(wildcard man/*.[0-9])
 SUBST	= sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@CONFDIR@|$(CONFDIR)|g' \
@@ -53,17 +56,20 @@ SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
 
 # make fuzz [FUZZ_TARGET=smtp|pop3] [FUZZ_SECONDS=N]: AFL++ on a handler,
-# built with the sanitizers and without the failed-login delay.
+# built with the sanitizers and without the failed-login and unknown-
+# recipient delays.
 FUZZ_TARGET = smtp
 FUZZ_SECONDS = 1800
-FUZZ_FLAGS = $(SAN_FLAGS) -DAUTH_FAIL_DELAY=0 -Wno-error
+FUZZ_FLAGS = $(SAN_FLAGS) -DAUTH_FAIL_DELAY=0 -DSMTP_UNKNOWN_RCPT_DELAY=0 \
+	-Wno-error
 
 PROGS	= smtp-handler pop3-handler listener mysmtpd mypopd mailpasswd
-LIBS	= -lcrypt -lsystemd
-HEADERS	= limits.h lineio.h log.h users.h address.h mailstore.h config.h
+LIBS	= -lcrypt -lsystemd -lssl -lcrypto
+HEADERS	= limits.h lineio.h log.h users.h address.h mailstore.h config.h \
+	tls.h auth.h
 
 COMMON	= $(B)/lineio.o $(B)/log.o $(B)/users.o $(B)/address.o $(B)/config.o \
-	$(B)/mailstore.o
+	$(B)/mailstore.o $(B)/tls.o $(B)/auth.o
 
 all: $(PROGS:%=$(B)/%)
 

@@ -18,6 +18,7 @@
 #include "limits.h"
 #include "lineio.h"
 #include "log.h"
+#include "tls.h"
 
 static const char smtp_help[] =
 "usage: smtp-handler [OPTION]...\n"
@@ -32,6 +33,15 @@ static const char smtp_help[] =
 "  -s, --max-size OCTETS    largest message accepted (default 67108864)\n"
 "  -r, --max-recipients N   recipients per message (default 100)\n"
 "  -t, --timeout SECONDS    idle timeout (default 300, 600 in DATA)\n"
+"  -c, --cert FILE          TLS certificate chain (PEM); with -k, offers\n"
+"                           STARTTLS\n"
+"  -k, --key FILE           TLS private key (PEM) of the certificate\n"
+"  -T, --tls                TLS from the first byte (implicit TLS, port\n"
+"                           465); needs -c and -k\n"
+"  -P, --plaintext-auth     offer AUTH without TLS to any client\n"
+"                           (default: only to clients on this host)\n"
+"  -S, --submission         the submission role (ports 587, 465): AUTH\n"
+"                           before MAIL, and only the user's own sender\n"
 "  -U, --user NAME          started as root, become NAME before reading\n"
 "                           any input\n"
 "      --check              check the configuration and exit\n"
@@ -45,6 +55,13 @@ static const char pop3_help[] =
 "  -d, --store DIR          mail store (default mail.store)\n"
 "  -n, --hostname NAME      name in the greeting (default the node name)\n"
 "  -t, --timeout SECONDS    idle timeout (default 600)\n"
+"  -c, --cert FILE          TLS certificate chain (PEM); with -k, offers\n"
+"                           STLS\n"
+"  -k, --key FILE           TLS private key (PEM) of the certificate\n"
+"  -T, --tls                TLS from the first byte (implicit TLS, port\n"
+"                           995); needs -c and -k\n"
+"  -P, --plaintext-auth     offer USER, PASS and AUTH without TLS to any client\n"
+"                           (default: only to clients on this host)\n"
 "  -U, --user NAME          started as root, become NAME before reading\n"
 "                           any input\n"
 "      --check              check the configuration and exit\n"
@@ -58,6 +75,11 @@ static const struct option longopts[] = {
 	{ "max-size", required_argument, NULL, 's' },
 	{ "max-recipients", required_argument, NULL, 'r' },
 	{ "timeout", required_argument, NULL, 't' },
+	{ "cert", required_argument, NULL, 'c' },
+	{ "key", required_argument, NULL, 'k' },
+	{ "tls", no_argument, NULL, 'T' },
+	{ "plaintext-auth", no_argument, NULL, 'P' },
+	{ "submission", no_argument, NULL, 'S' },
 	{ "check", no_argument, NULL, 'C' },
 	{ "user", required_argument, NULL, 'U' },
 	{ "help", no_argument, NULL, 'h' },
@@ -114,8 +136,8 @@ defaults(struct config *c)
 void
 config_parse(struct config *c, enum proto proto, int argc, char **argv)
 {
-	const char *opts = proto == PROTO_SMTP ? "+u:d:n:p:s:r:t:U:h" :
-	    "+u:d:n:t:U:h";
+	const char *opts = proto == PROTO_SMTP ? "+u:d:n:p:s:r:t:c:k:TPSU:h" :
+	    "+u:d:n:t:c:k:TPU:h";
 	int ch;
 
 	defaults(c);
@@ -124,7 +146,8 @@ config_parse(struct config *c, enum proto proto, int argc, char **argv)
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, opts, longopts, NULL)) != -1) {
 		/* The long SMTP options get past the POP3 short list. */
-		if (proto == PROTO_POP3 && (ch == 'p' || ch == 's' || ch == 'r'))
+		if (proto == PROTO_POP3 && (ch == 'p' || ch == 's' || ch == 'r' ||
+		    ch == 'S'))
 			usage_error("-%c is an option of smtp-handler only", ch);
 		switch (ch) {
 		case 'u': c->users_path = optarg; break;
@@ -145,6 +168,11 @@ config_parse(struct config *c, enum proto proto, int argc, char **argv)
 			c->timeout = (int)number(optarg, 1, 86400, "-t");
 			c->data_timeout = c->timeout;
 			break;
+		case 'c': c->cert = optarg; break;
+		case 'k': c->key = optarg; break;
+		case 'T': c->tls = 1; break;
+		case 'P': c->plaintext_auth = 1; break;
+		case 'S': c->submission = 1; break;
 		case 'C': c->check = 1; break;
 		case 'U': c->user = optarg; break;
 		case 'h':
@@ -158,18 +186,26 @@ config_parse(struct config *c, enum proto proto, int argc, char **argv)
 	}
 	if (optind < argc)
 		usage_error("unexpected argument: %s", argv[optind]);
+	if ((c->cert == NULL) != (c->key == NULL))
+		usage_error("-c and -k go together");
+	if (c->tls && c->cert == NULL)
+		usage_error("-T needs -c and -k");
 }
 
 /* Started as root with -U, become that user for good, before any input
- * is read: a flaw in a session must not be a root flaw.  Without root, -U
- * may only name the user we are. */
+ * is read: a flaw in a session must not be a root flaw.  Started as root
+ * without -U, refuse: no session runs as root by accident.  Without root,
+ * -U may only name the user we are. */
 static void
 become(const char *name)
 {
 	struct passwd *pw;
 
-	if (name == NULL)
+	if (name == NULL) {
+		if (geteuid() == 0)
+			usage_error("refusing to run as root: give -U USER");
 		return;
+	}
 	if ((pw = getpwnam(name)) == NULL)
 		usage_error("no such user: %s", name);
 	if (geteuid() != 0) {
@@ -207,13 +243,17 @@ config_setup(struct config *c, enum proto proto, int argc, char **argv,
 		die(EXIT_TEMP, "signal: %s", strerror(errno));
 	umask(077);
 	config_parse(c, proto, argc, argv);
+	/* The key is often readable by root only: load it before -U. */
+	if (c->cert != NULL)
+		tls_load(c->cert, c->key);
 	become(c->user);
 	io_init(io, 0, 1, c->timeout);
 	if (users_load(u, c->users_path) == 0)
 		return;
 	err = errno;
-	/* The client is told, in its protocol, before the operator is. */
-	if (!c->check) {
+	/* The client is told, in its protocol, before the operator is;
+	 * under implicit TLS nothing may go in clear, so it is not. */
+	if (!c->check && !c->tls) {
 		if (proto == PROTO_SMTP)
 			io_printf(io, "421 4.3.0 %s Service not available",
 			    c->host);

@@ -18,6 +18,11 @@ struct config {
 	long	max_rcpt;	/* -r, SMTP only */
 	int	timeout;	/* -t: command timeout in seconds */
 	int	data_timeout;	/* DATA line timeout: -t, or the default */
+	const char *cert;	/* -c: TLS certificate chain */
+	const char *key;	/* -k: its private key */
+	int	tls;		/* -T: implicit TLS */
+	int	plaintext_auth;	/* -P: passwords without TLS from anywhere */
+	int	submission;	/* -S: the submission role, SMTP only */
 	int	check;		/* --check: validate and exit */
 	const char *user;	/* -U: the user to become when started as root */
 	char	hostbuf[256];

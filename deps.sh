@@ -5,8 +5,8 @@
 # script prints the exact command to run and fails.
 set -eu
 
-build_pkgs="gcc make libc6-dev libcrypt-dev libsystemd-dev"
-test_pkgs="bats python3 curl procps dovecot-core systemd xinetd man-db systemd-container mmdebstrap strace"
+build_pkgs="gcc make libc6-dev libcrypt-dev libsystemd-dev libssl-dev"
+test_pkgs="bats python3 curl procps dovecot-core systemd xinetd man-db systemd-container mmdebstrap strace openssl swaks libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl mpop iproute2"
 
 # have PACKAGE: is the Debian package installed?
 have() {

@@ -30,6 +30,15 @@
  * count, because RFC 5321 4.5.3.1.10 makes it a normal part of a session. */
 #define SMTP_ERRORS_MAX		20
 
+/* Seconds the refusal of an unknown recipient takes.  RCPT must say
+ * which users exist (RFC 5321 3.5.3: no 252 here), so guessing names is
+ * slowed instead: with the listener's per-client cap (-C), one client
+ * address can test at most that many names a second.  The fuzzing build
+ * sets 0. */
+#ifndef SMTP_UNKNOWN_RCPT_DELAY
+#define SMTP_UNKNOWN_RCPT_DELAY	1
+#endif
+
 /* POP3 (RFC 1939, RFC 2449) */
 
 /* RFC 2449 section 4: a command line is at most 255 octets with its CRLF. */
@@ -48,6 +57,15 @@
 /* Messages in one maildrop; more are left for a later session (RFC 1939
  * lets a server serve part of a maildrop). */
 #define POP3_MESSAGES_MAX	1000000
+
+/* Authentication (SMTP AUTH, POP3 USER/PASS and AUTH) */
+
+/* RFC 4954 section 4: a client's SASL response line may be 12288 octets;
+ * RFC 5034 sets no smaller bound for POP3.  (The AUTH command line itself
+ * keeps the command limit of its protocol.) */
+#define AUTH_LINE_MAX		12288
+/* Failed SMTP logins before the session is closed, as POP3's. */
+#define SMTP_AUTH_FAILS_MAX	3
 
 /* Users file */
 

@@ -19,6 +19,7 @@
 
 #include "lineio.h"
 #include "log.h"
+#include "tls.h"
 
 void
 io_init(struct io *io, int in, int out, int timeout)
@@ -28,6 +29,7 @@ io_init(struct io *io, int in, int out, int timeout)
 
 	io->in = in;
 	io->out = out;
+	io->tls = NULL;
 	io->tty = isatty(in);
 	io->failed = 0;
 	io->wtimeout = timeout;
@@ -80,6 +82,41 @@ wait_fd(int fd, short events, long deadline)
 	}
 }
 
+/* Wait for what a TLS step asked for (TLS_WANT_READ or TLS_WANT_WRITE).
+ * Returns 1 when ready, 0 on timeout, -1 on error or TLS_FAILED. */
+static int
+wait_tls(struct io *io, ssize_t want, long deadline)
+{
+	if (want == TLS_WANT_READ)
+		return wait_fd(io->in, POLLIN, deadline);
+	if (want == TLS_WANT_WRITE)
+		return wait_fd(io->out, POLLOUT, deadline);
+	return -1;
+}
+
+/* fill() under TLS: read first, since OpenSSL may hold decrypted bytes
+ * that poll() cannot see, and wait only when it asks. */
+static enum io_status
+fill_tls(struct io *io, long deadline)
+{
+	ssize_t n;
+	int r;
+
+	for (;;) {
+		n = tls_read(io->tls, io->ibuf, sizeof(io->ibuf));
+		if (n > 0) {
+			io->ilen = (size_t)n;
+			return IO_LINE;
+		}
+		if (n == 0)
+			return IO_EOF;
+		if ((r = wait_tls(io, n, deadline)) == 0)
+			return IO_TIMEOUT;
+		if (r < 0)
+			return IO_ERROR;
+	}
+}
+
 /* Refill the input buffer.  Returns an io_status; IO_LINE means "data". */
 static enum io_status
 fill(struct io *io, long deadline)
@@ -90,6 +127,8 @@ fill(struct io *io, long deadline)
 	if (io_flush(io) < 0)
 		return IO_ERROR;
 	io->ipos = io->ilen = 0;
+	if (io->tls != NULL)
+		return fill_tls(io, deadline);
 	for (;;) {
 		r = wait_fd(io->in, POLLIN, deadline);
 		if (r == 0)
@@ -228,6 +267,14 @@ io_flush(struct io *io)
 	ssize_t n;
 
 	while (off < io->olen && !io->failed) {
+		if (io->tls != NULL) {
+			n = tls_write(io->tls, io->obuf + off, io->olen - off);
+			if (n > 0)
+				off += (size_t)n;
+			else if (wait_tls(io, n, deadline) <= 0)
+				io->failed = 1;
+			continue;
+		}
 		n = write(io->out, io->obuf + off, io->olen - off);
 		if (n > 0) {
 			off += (size_t)n;
@@ -248,6 +295,76 @@ void
 io_discard(struct io *io)
 {
 	io->ipos = io->ilen = 0;
+}
+
+int
+io_start_tls(struct io *io)
+{
+	long deadline = now_ms() + io->wtimeout * 1000L;
+	struct tls *t;
+	char peer[64];
+	int fl, r;
+
+	if (io_flush(io) < 0)
+		return -1;
+	io_discard(io);
+	/* OpenSSL reads whole records: on a blocking descriptor a client
+	 * that stops in the middle of one would hold read() past every
+	 * deadline.  (Output is already non-blocking if it is a socket.) */
+	if ((fl = fcntl(io->in, F_GETFL)) < 0 ||
+	    fcntl(io->in, F_SETFL, fl | O_NONBLOCK) < 0 ||
+	    (fl = fcntl(io->out, F_GETFL)) < 0 ||
+	    fcntl(io->out, F_SETFL, fl | O_NONBLOCK) < 0) {
+		log_msg(LOG_ERR, "fcntl: %s", strerror(errno));
+		return -1;
+	}
+	if ((t = tls_new(io->in, io->out)) == NULL) {
+		log_msg(LOG_ERR, "unable to start TLS: %s", tls_error());
+		return -1;
+	}
+	while ((r = tls_handshake(t)) != 1) {
+		if ((r = wait_tls(io, r, deadline)) <= 0) {
+			io_peer(peer, sizeof(peer));
+			log_msg(LOG_NOTICE, "TLS handshake failed peer=%s: %s",
+			    peer, r == 0 ? "timeout" : tls_error());
+			return -1;
+		}
+	}
+	io->tls = t;
+	return 0;
+}
+
+void
+io_end(struct io *io)
+{
+	io_flush(io);
+	if (io->tls != NULL && !io->failed)
+		tls_close(io->tls);
+}
+
+int
+io_local(void)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	const unsigned char *a;
+
+	if (getpeername(0, (struct sockaddr *)&ss, &sl) < 0)
+		return errno == ENOTSOCK;
+	if (ss.ss_family == AF_INET) {
+		a = (const unsigned char *)
+		    &((struct sockaddr_in *)&ss)->sin_addr;
+		return a[0] == 127;
+	}
+	if (ss.ss_family == AF_INET6) {
+		const struct in6_addr *a6 =
+		    &((struct sockaddr_in6 *)&ss)->sin6_addr;
+
+		if (IN6_IS_ADDR_V4MAPPED(a6))
+			return a6->s6_addr[12] == 127;
+		return IN6_IS_ADDR_LOOPBACK(a6);
+	}
+	return ss.ss_family == AF_UNIX;
 }
 
 void

@@ -27,8 +27,11 @@ enum {
 	LINE_NUL = 1 << 3	/* a NUL byte */
 };
 
+struct tls;
+
 struct io {
 	int	in, out;
+	struct tls *tls;	/* TLS once started, else NULL */
 	int	tty;		/* input is a terminal: LF alone ends lines */
 	int	failed;		/* an output error happened: stop writing */
 	int	wtimeout;	/* seconds one flush may wait for the client */
@@ -65,6 +68,20 @@ int	io_flush(struct io *io);
 
 /* Drop input that is already buffered (at a change of security state). */
 void	io_discard(struct io *io);
+
+/* Flush pending output, drop buffered input (the client may not slip
+ * commands in before the handshake: CVE-2011-0411), then run the TLS
+ * handshake within the write timeout.  Returns 0, or -1 (logged) when
+ * the session cannot go on. */
+int	io_start_tls(struct io *io);
+
+/* Flush pending output and, under TLS, send the closing alert. */
+void	io_end(struct io *io);
+
+/* Nonzero if the client is on this host: input is not an IPv4 or IPv6
+ * socket (a pipe, a terminal, a Unix socket), or the peer is a loopback
+ * address. */
+int	io_local(void);
 
 /* Overwrite the input already consumed (after a password was read). */
 void	io_wipe(struct io *io);

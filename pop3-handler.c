@@ -2,6 +2,10 @@
  * pop3-handler.c: one POP3 session (RFC 1939, with RFC 2449 extensions
  * and RFC 6856 UTF-8 user names) on standard input and output.
  *
+ * Logins (USER/PASS, or AUTH PLAIN of RFC 5034) need TLS (STLS of RFC
+ * 2595, or implicit TLS) unless the client is on this host or -P allows
+ * them.
+ *
  * Login locks the maildrop and takes a snapshot of it; DELE only marks,
  * and messages are removed only by QUIT in the TRANSACTION state.  A
  * dropped connection, a timeout or a crash deletes nothing, and the
@@ -15,11 +19,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "config.h"
 #include "limits.h"
 #include "lineio.h"
 #include "log.h"
 #include "mailstore.h"
+#include "tls.h"
 #include "users.h"
 
 enum state {
@@ -35,7 +41,8 @@ enum reply {
 	PR_NEED_USER, PR_AUTH_FAIL, PR_AUTH_TOO_MANY, PR_IN_USE, PR_SYS_TEMP,
 	PR_BAD_NUMBER, PR_NO_MESSAGE, PR_DELETED, PR_BAD_ARGS, PR_STATE,
 	PR_UNKNOWN, PR_NOT_SUPPORTED, PR_LONG, PR_BARE, PR_NUL, PR_ERRORS,
-	PR_UPDATE_FAILED
+	PR_UPDATE_FAILED, PR_NEED_TLS, PR_TLS_ACTIVE, PR_AUTH_CANCELLED,
+	PR_AUTH_MECH, PR_AUTH_DECODE
 };
 
 static const char *const replies[] = {
@@ -64,11 +71,20 @@ static const char *const replies[] = {
 	[PR_ERRORS] =		"-ERR Too many errors, closing",
 	[PR_UPDATE_FAILED] =	"-ERR [SYS/TEMP] Some deleted messages were "
 				    "not removed",
+	[PR_NEED_TLS] =		"-ERR [AUTH] Plain-text login needs TLS: send "
+				    "STLS first",
+	[PR_TLS_ACTIVE] =	"-ERR TLS already active",
+	[PR_AUTH_CANCELLED] =	"-ERR Authentication cancelled",
+	[PR_AUTH_MECH] =		"-ERR Unsupported authentication mechanism",
+	[PR_AUTH_DECODE] =	"-ERR Cannot decode response",
 };
 
-static const char capabilities[] =
-	"+OK Capability list follows\r\n"
+/* CAPA: the login lines first, when they apply (cmd_capa), then the
+ * rest. */
+static const char capa_login[] =
 	"USER\r\n"
+	"SASL PLAIN\r\n";
+static const char capabilities[] =
 	"UIDL\r\n"
 	"TOP\r\n"
 	"RESP-CODES\r\n"
@@ -87,6 +103,7 @@ struct session {
 	int	errors;		/* -ERR replies so far */
 	int	fails;		/* failed logins */
 	int	have_user;
+	int	local;		/* the client is on this host (io_local) */
 	char	user[ADDRESS_MAX + 1];
 	char	peer[64];
 	char	sid[32];	/* session id for the log */
@@ -95,6 +112,8 @@ struct session {
 	size_t	deleted;	/* messages removed at QUIT */
 	struct ms_mailbox *mb;
 	char	line[POP3_CMD_MAX + 1];
+	char	sasl[AUTH_LINE_MAX + 1];	/* an AUTH response, */
+	char	plain[AUTH_LINE_MAX];		/* and decoded */
 	char	out[IO_BUFSIZE];
 };
 
@@ -113,12 +132,12 @@ reply(struct session *s, enum reply r)
 static void __attribute__((noreturn))
 finish(struct session *s, enum reply r, int status, const char *result)
 {
-	char f[7][ADDRESS_MAX + 32];
-	const char *fields[7];
+	char f[8][ADDRESS_MAX + 32];
+	const char *fields[8];
 	int i;
 
 	reply(s, r);
-	io_flush(&s->io);
+	io_end(&s->io);
 	if (s->mb != NULL)
 		ms_mailbox_close(s->mb);
 	snprintf(f[0], sizeof(f[0]), "SESSION_ID=%s", s->sid);
@@ -129,10 +148,12 @@ finish(struct session *s, enum reply r, int status, const char *result)
 	snprintf(f[3], sizeof(f[3]), "MESSAGES=%lu", s->sent);
 	snprintf(f[4], sizeof(f[4]), "BYTES=%lld", s->bytes);
 	snprintf(f[5], sizeof(f[5]), "DELETED=%zu", s->deleted);
-	snprintf(f[6], sizeof(f[6]), "RESULT=%s", result);
-	for (i = 0; i < 7; i++)
+	snprintf(f[6], sizeof(f[6]), "TLS=%s",
+	    s->io.tls != NULL ? tls_version(s->io.tls) : "none");
+	snprintf(f[7], sizeof(f[7]), "RESULT=%s", result);
+	for (i = 0; i < 8; i++)
 		fields[i] = f[i];
-	log_fields(LOG_INFO, "session end", fields, 7);
+	log_fields(LOG_INFO, "session end", fields, 8);
 	exit(status);
 }
 
@@ -161,27 +182,25 @@ msgno(struct session *s, const char *arg, size_t *i)
 
 /* --- AUTHORIZATION ------------------------------------------------- */
 
+/* May a password cross this connection?  Under TLS, from this host, or
+ * where the operator allows it with -P. */
+static int
+plain_ok(const struct session *s)
+{
+	return s->io.tls != NULL || s->local || s->cfg.plaintext_auth;
+}
+
 static enum reply
 cmd_user(struct session *s, char **argv)
 {
+	if (!plain_ok(s))
+		return PR_NEED_TLS;
 	/* The same reply for every name: it must not reveal users. */
 	if (strlen(argv[0]) >= sizeof(s->user))
 		return PR_BAD_ARGS;
 	snprintf(s->user, sizeof(s->user), "%s", argv[0]);
 	s->have_user = 1;
 	return PR_USER;
-}
-
-/* Sleep until start plus AUTH_FAIL_DELAY seconds. */
-static void
-delay_from(const struct timespec *start)
-{
-	struct timespec until = *start;
-
-	until.tv_sec += AUTH_FAIL_DELAY;
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL)
-	    == EINTR)
-		;
 }
 
 /* Open the user's maildrop after a good password. */
@@ -207,36 +226,127 @@ enter(struct session *s, const char *box)
 	return PR_NONE;
 }
 
+/* Forget every copy of a password the session holds. */
+static void
+wipe(struct session *s)
+{
+	explicit_bzero(s->line, sizeof(s->line));
+	explicit_bzero(s->sasl, sizeof(s->sasl));
+	explicit_bzero(s->plain, sizeof(s->plain));
+	io_wipe(&s->io);
+}
+
+/* Check a login, by PASS or AUTH, given at start; name is NULL for a
+ * PLAIN message that asked to act as someone else. */
 static enum reply
-cmd_pass(struct session *s, char **argv)
+login(struct session *s, const char *name, const char *logname,
+    const char *password, const struct timespec *start)
 {
 	const struct user *u;
-	struct timespec start;
+	enum auth_result r;
 	char clean[LOG_TEXT_MAX + 1];
-	int ok;
 
-	if (!s->have_user)
-		return PR_NEED_USER;
-	s->have_user = 0;
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	if (users_refresh(&s->users) < 0) {
+	r = auth_check(&s->users, name, password, start, &u);
+	/* logname may be in a buffer wipe() clears. */
+	log_clean(clean, sizeof(clean), logname, strlen(logname));
+	wipe(s);
+	if (r == AUTH_TEMP) {
 		log_msg(LOG_ERR, "users file %s: %s", s->cfg.users_path,
 		    strerror(errno));
 		return PR_SYS_TEMP;
 	}
-	u = users_find(&s->users, s->user);
-	ok = users_check(u, argv[0]);
-	explicit_bzero(s->line, sizeof(s->line));
-	io_wipe(&s->io);
-	if (ok)
+	if (r == AUTH_OK)
 		return enter(s, u->address);
+	/* The same line whatever was wrong. */
 	log_msg(LOG_NOTICE, "login failed session=%s peer=%s user=%s", s->sid,
-	    s->peer, log_clean(clean, sizeof(clean), s->user, strlen(s->user)));
-	delay_from(&start);
+	    s->peer, clean);
 	if (++s->fails >= POP3_AUTH_FAILS_MAX)
 		finish(s, PR_AUTH_TOO_MANY, EXIT_ABORTED,
 		    "too-many-failed-logins");
 	return PR_AUTH_FAIL;
+}
+
+static enum reply
+cmd_pass(struct session *s, char **argv)
+{
+	struct timespec start;
+
+	if (!plain_ok(s))
+		return PR_NEED_TLS;
+	if (!s->have_user)
+		return PR_NEED_USER;
+	s->have_user = 0;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	return login(s, s->user, s->user, argv[0], &start);
+}
+
+/* AUTH [PLAIN [initial-response]] (RFC 5034).  Without a mechanism, the
+ * list of them, as many clients still ask (RFC 1734). */
+static enum reply
+cmd_auth(struct session *s, char **argv)
+{
+	char *mech = argv[0], *resp;
+	const char *user, *password;
+	struct timespec start;
+	enum io_status st;
+	size_t len;
+	ssize_t n;
+	int flags, rc;
+
+	if (!plain_ok(s))
+		return PR_NEED_TLS;
+	if (*mech == '\0') {
+		io_printf(&s->io, "+OK\r\nPLAIN\r\n.");
+		return PR_NONE;
+	}
+	if ((resp = strchr(mech, ' ')) != NULL)
+		*resp++ = '\0';
+	if (strcasecmp(mech, "PLAIN") != 0)
+		return PR_AUTH_MECH;
+	if (resp == NULL) {
+		io_printf(&s->io, "+ ");
+		st = io_getline(&s->io, s->sasl, sizeof(s->sasl) - 1, &len,
+		    &flags, s->cfg.timeout);
+		if (st != IO_LINE)
+			finish(s, PR_NONE, EXIT_ABORTED, st == IO_TIMEOUT ?
+			    "timeout" : "disconnect");
+		if (flags != 0) {
+			wipe(s);
+			return flags & LINE_TOOLONG ? PR_LONG : PR_AUTH_DECODE;
+		}
+		resp = s->sasl;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	if (strcmp(resp, "*") == 0) {
+		wipe(s);
+		return PR_AUTH_CANCELLED;
+	}
+	/* RFC 5034 section 4: "=" is an empty initial response. */
+	n = auth_b64_decode(strcmp(resp, "=") == 0 ? "" : resp, s->plain,
+	    sizeof(s->plain));
+	if (n < 0 || (rc = auth_plain(s->plain, (size_t)n, &user,
+	    &password)) < 0) {
+		wipe(s);
+		return PR_AUTH_DECODE;
+	}
+	return login(s, rc == 0 ? user : NULL, user, password, &start);
+}
+
+/* STLS (RFC 2595 section 4): TLS from here on, with no USER remembered
+ * and nothing the client sent before it kept. */
+static enum reply
+cmd_stls(struct session *s, char **argv)
+{
+	(void)argv;
+	if (!tls_loaded())
+		return PR_NOT_SUPPORTED;
+	if (s->io.tls != NULL)
+		return PR_TLS_ACTIVE;
+	io_printf(&s->io, "+OK Begin TLS negotiation");
+	if (io_start_tls(&s->io) < 0)
+		finish(s, PR_NONE, EXIT_ABORTED, "tls-failed");
+	s->have_user = 0;
+	return PR_NONE;
 }
 
 static enum reply
@@ -251,6 +361,11 @@ static enum reply
 cmd_capa(struct session *s, char **argv)
 {
 	(void)argv;
+	io_printf(&s->io, "+OK Capability list follows");
+	if (plain_ok(s) && s->state == P_AUTH)
+		io_write(&s->io, capa_login, sizeof(capa_login) - 1);
+	if (tls_loaded() && s->io.tls == NULL && s->state == P_AUTH)
+		io_printf(&s->io, "STLS");
 	io_write(&s->io, capabilities, sizeof(capabilities) - 1);
 	return PR_NONE;
 }
@@ -480,7 +595,7 @@ cmd_unknown(struct session *s, char **argv)
 
 /* Arguments: a count from min to max, or REST for PASS, whose one
  * argument is the rest of the line, spaces included (RFC 1939 section 7
- * allows this). */
+ * allows this), and for AUTH, which parses its own. */
 #define REST	(-1)
 #define ARGS_MAX 2
 
@@ -506,8 +621,8 @@ static const struct command {
 	{ "RSET", P_TRANS, 0, 0, cmd_rset },
 	{ "NOOP", P_TRANS, 0, 0, cmd_noop },
 	{ "APOP", P_AUTH | P_TRANS, 0, 99, cmd_not_supported },
-	{ "AUTH", P_AUTH | P_TRANS, 0, 99, cmd_not_supported },
-	{ "STLS", P_AUTH | P_TRANS, 0, 99, cmd_not_supported },
+	{ "AUTH", P_AUTH, REST, REST, cmd_auth },
+	{ "STLS", P_AUTH, 0, 0, cmd_stls },
 	{ NULL, P_AUTH | P_TRANS, 0, 99, cmd_unknown }
 };
 
@@ -598,8 +713,12 @@ main(int argc, char **argv)
 	if (s.cfg.check)
 		exit(EXIT_NORMAL);
 	s.state = P_AUTH;
+	s.local = io_local();
 	io_peer(s.peer, sizeof(s.peer));
 	log_session_id(s.sid, sizeof(s.sid));
 	log_msg(LOG_INFO, "connect peer=%s session=%s", s.peer, s.sid);
+	/* Implicit TLS (RFC 8314): the handshake before the greeting. */
+	if (s.cfg.tls && io_start_tls(&s.io) < 0)
+		finish(&s, PR_NONE, EXIT_ABORTED, "tls-failed");
 	serve(&s);
 }

@@ -22,9 +22,26 @@ USERS
 	    "no restart is needed"
 fi
 
-"$here/mysmtpd" -b 127.0.0.1 -b ::1 "$smtp_port" &
+# The handlers refuse to run as root.  As root, run them as the owner of
+# the working directory, or as nobody if that is root too; that user
+# gets the users file and the store.
+as=
+if [ "$(id -u)" = 0 ]; then
+	as=$(stat -c %U .)
+	[ "$as" = root ] && as=nobody
+	mkdir -p mail.store
+	chown "$as" users.txt mail.store
+	echo "run.sh: running as root: the sessions run as $as (-U $as)," \
+	    "who now owns users.txt and mail.store"
+	as="-U $as"
+fi
+
+# $as is empty or "-U USER", split on purpose.
+# shellcheck disable=SC2086
+"$here/mysmtpd" -b 127.0.0.1 -b ::1 "$smtp_port" $as &
 smtp=$!
-"$here/mypopd" -b 127.0.0.1 -b ::1 "$pop3_port" &
+# shellcheck disable=SC2086
+"$here/mypopd" -b 127.0.0.1 -b ::1 "$pop3_port" $as &
 pop3=$!
 trap 'kill $smtp $pop3 2>/dev/null; wait; exit 0' INT TERM
 sleep 0.5

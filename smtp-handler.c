@@ -8,6 +8,12 @@
  * after the store has made it durable.  Only CRLF "." CRLF ends DATA; a
  * bare CR or LF anywhere makes the whole message (or command) invalid, so
  * no reading of line ends can make one message into two (SMTP smuggling).
+ *
+ * Two roles: receiving mail for local users, where no login is needed,
+ * and submission (-S, RFC 6409), where AUTH must come before MAIL and the
+ * sender must be the user's own address.  AUTH (RFC 4954) needs TLS
+ * (STARTTLS of RFC 3207, or implicit TLS) unless the client is on this
+ * host or -P allows it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,11 +24,13 @@
 #include <unistd.h>
 
 #include "address.h"
+#include "auth.h"
 #include "config.h"
 #include "limits.h"
 #include "lineio.h"
 #include "log.h"
 #include "mailstore.h"
+#include "tls.h"
 #include "users.h"
 
 /* Session states; a command row lists the states it is legal in. */
@@ -45,7 +53,11 @@ enum reply {
 	SR_SIZE, SR_NO_USER, SR_RELAY, SR_TOO_MANY_RCPT, SR_USERS_TEMP,
 	SR_TOO_BIG, SR_BAD_LINE_END, SR_LONG_LINE, SR_NUL, SR_STORE_TEMP,
 	SR_STORE_PERM, SR_NOT_IMPL, SR_UNKNOWN, SR_CMD_LONG, SR_CMD_BARE,
-	SR_CMD_NUL, SR_ERRORS, SR_TIMEOUT
+	SR_CMD_NUL, SR_ERRORS, SR_TIMEOUT, SR_TLS_READY, SR_TLS_ACTIVE,
+	SR_AUTH_OK, SR_AUTH_FAIL, SR_AUTH_ENCRYPT, SR_AUTH_MECH,
+	SR_AUTH_CANCEL, SR_AUTH_DECODE, SR_AUTH_LONG, SR_AUTH_TWICE,
+	SR_AUTH_IN_MAIL, SR_AUTH_NEEDED, SR_AUTH_TEMP, SR_AUTH_TOO_MANY,
+	SR_NOT_YOURS
 };
 
 static const struct {
@@ -56,8 +68,9 @@ static const struct {
 	[SR_RCPT_OK] =		{ "250 2.1.5", "Recipient ok" },
 	[SR_VRFY] =		{ "252 2.5.0", "Cannot VRFY user, but will "
 				    "accept message for local users" },
-	[SR_HELP] =		{ "214 2.0.0", "Commands: HELO EHLO MAIL RCPT "
-				    "DATA RSET VRFY NOOP QUIT HELP" },
+	[SR_HELP] =		{ "214 2.0.0", "Commands: HELO EHLO STARTTLS "
+				    "AUTH MAIL RCPT DATA RSET VRFY NOOP QUIT "
+				    "HELP" },
 	[SR_BYE] =		{ "221 2.0.0", "Bye" },
 	[SR_NEED_HELO] =		{ "503 5.5.1", "Send HELO or EHLO first" },
 	[SR_NESTED_MAIL] =	{ "503 5.5.1", "Sender already given" },
@@ -101,6 +114,31 @@ static const struct {
 	[SR_ERRORS] =		{ "421 4.7.0", "Too many errors, closing "
 				    "connection" },
 	[SR_TIMEOUT] =		{ "421 4.4.2", "Timeout, closing connection" },
+	/* RFC 3207 */
+	[SR_TLS_READY] =		{ "220 2.0.0", "Ready to start TLS" },
+	[SR_TLS_ACTIVE] =	{ "503 5.5.1", "TLS already active" },
+	/* RFC 4954 section 6 */
+	[SR_AUTH_OK] =		{ "235 2.7.0", "Authentication successful" },
+	[SR_AUTH_FAIL] =		{ "535 5.7.8", "Authentication credentials "
+				    "invalid" },
+	[SR_AUTH_ENCRYPT] =	{ "538 5.7.11", "Encryption required for "
+				    "requested authentication mechanism" },
+	[SR_AUTH_MECH] =		{ "504 5.5.4", "Unrecognized authentication "
+				    "type" },
+	[SR_AUTH_CANCEL] =	{ "501 5.0.0", "Authentication cancelled" },
+	[SR_AUTH_DECODE] =	{ "501 5.5.2", "Cannot decode response" },
+	[SR_AUTH_LONG] =		{ "500 5.5.6", "Authentication exchange line "
+				    "is too long" },
+	[SR_AUTH_TWICE] =	{ "503 5.5.1", "Already authenticated" },
+	[SR_AUTH_IN_MAIL] =	{ "503 5.5.1", "AUTH not allowed during a "
+				    "mail transaction" },
+	[SR_AUTH_NEEDED] =	{ "530 5.7.0", "Authentication required" },
+	[SR_AUTH_TEMP] =		{ "454 4.7.0", "Temporary authentication "
+				    "failure" },
+	[SR_AUTH_TOO_MANY] =	{ "421 4.7.0", "Too many failed logins, "
+				    "closing connection" },
+	/* RFC 6409 section 6.1 */
+	[SR_NOT_YOURS] =		{ "553 5.7.1", "Sender address is not yours" },
 };
 
 struct session {
@@ -109,6 +147,9 @@ struct session {
 	struct users users;
 	enum state state;
 	int	esmtp;		/* EHLO rather than HELO */
+	int	local;		/* the client is on this host (io_local) */
+	int	auth_fails;	/* failed logins */
+	char	authuser[ADDRESS_MAX + 1];	/* logged in as; "" if not */
 	int	quit;
 	int	errors;		/* 5xx replies so far */
 	unsigned long delivered;
@@ -123,6 +164,8 @@ struct session {
 	size_t	nrcpt;
 	char	first_rcpt[ADDRESS_MAX + 1];	/* as the client wrote it */
 	char	line[SMTP_TEXT_MAX + 2];
+	char	sasl[AUTH_LINE_MAX + 1];	/* an AUTH response, */
+	char	plain[AUTH_LINE_MAX];		/* and decoded */
 };
 
 static void
@@ -145,12 +188,12 @@ reply(struct session *s, enum reply r)
 static void __attribute__((noreturn))
 finish(struct session *s, enum reply r, int status, const char *result)
 {
-	char f[7][LOG_TEXT_MAX + 32], helo[LOG_TEXT_MAX + 1];
-	const char *fields[7];
+	char f[9][ADDRESS_MAX + 32], helo[LOG_TEXT_MAX + 1];
+	const char *fields[9];
 	int i;
 
 	reply(s, r);
-	io_flush(&s->io);
+	io_end(&s->io);
 	log_clean(helo, sizeof(helo), s->helo, strlen(s->helo));
 	snprintf(f[0], sizeof(f[0]), "SESSION_ID=%s", s->sid);
 	snprintf(f[1], sizeof(f[1]), "PEER=%s", s->peer);
@@ -158,10 +201,14 @@ finish(struct session *s, enum reply r, int status, const char *result)
 	snprintf(f[3], sizeof(f[3]), "MESSAGES=%lu", s->delivered);
 	snprintf(f[4], sizeof(f[4]), "BYTES=%lld", s->bytes);
 	snprintf(f[5], sizeof(f[5]), "ERRORS=%d", s->errors);
-	snprintf(f[6], sizeof(f[6]), "RESULT=%s", result);
-	for (i = 0; i < 7; i++)
+	snprintf(f[6], sizeof(f[6]), "TLS=%s",
+	    s->io.tls != NULL ? tls_version(s->io.tls) : "none");
+	snprintf(f[7], sizeof(f[7]), "USER=%s",
+	    s->authuser[0] != '\0' ? s->authuser : "-");
+	snprintf(f[8], sizeof(f[8]), "RESULT=%s", result);
+	for (i = 0; i < 9; i++)
 		fields[i] = f[i];
-	log_fields(LOG_INFO, "session end", fields, 7);
+	log_fields(LOG_INFO, "session end", fields, 9);
 	exit(status);
 }
 
@@ -184,6 +231,14 @@ has_8bit(const char *p)
 }
 
 /* --- Commands ------------------------------------------------------ */
+
+/* May a password cross this connection?  Under TLS, from this host, or
+ * where the operator allows it with -P. */
+static int
+plain_ok(const struct session *s)
+{
+	return s->io.tls != NULL || s->local || s->cfg.plaintext_auth;
+}
 
 /* A HELO or EHLO argument: printable ASCII without spaces.  RFC 5321
  * 4.1.4 forbids refusing a session for a name that does not match. */
@@ -226,6 +281,10 @@ cmd_ehlo(struct session *s, char *arg)
 	io_printf(&s->io, "250-SIZE %lld", s->cfg.max_size);
 	io_printf(&s->io, "250-8BITMIME");
 	io_printf(&s->io, "250-ENHANCEDSTATUSCODES");
+	if (tls_loaded() && s->io.tls == NULL)
+		io_printf(&s->io, "250-STARTTLS");
+	if (plain_ok(s) && s->authuser[0] == '\0')
+		io_printf(&s->io, "250-AUTH PLAIN LOGIN");
 	io_printf(&s->io, "250 SMTPUTF8");
 	return SR_NONE;
 }
@@ -301,6 +360,22 @@ parse_path(char *arg, const char *key, int utf8, struct address *a,
 	return SR_NONE;
 }
 
+/* Is a the address of the logged-in user?  A session that logged in
+ * speaks for that user only, and the null sender is no one's. */
+static int
+own_sender(struct session *s, const struct address *a)
+{
+	const struct user *u;
+	struct address plain;
+
+	if (a->kind != ADDR_MAILBOX)
+		return 0;
+	if (a->quoted && addr_unquote(a, &plain) == ADDR_OK)
+		a = &plain;
+	u = users_find(&s->users, a->text);
+	return u != NULL && strcmp(u->address, s->authuser) == 0;
+}
+
 static enum reply
 cmd_mail(struct session *s, char *arg)
 {
@@ -309,6 +384,8 @@ cmd_mail(struct session *s, char *arg)
 	char *rest, *p;
 	int seen = 0, utf8 = 0;
 
+	if (s->cfg.submission && s->authuser[0] == '\0')
+		return SR_AUTH_NEEDED;
 	/* The path may hold UTF-8 only if SMTPUTF8 is among the
 	 * parameters after it (RFC 6531 3.4); those are checked below. */
 	p = strcasestr(arg, " SMTPUTF8");
@@ -326,6 +403,8 @@ cmd_mail(struct session *s, char *arg)
 			return r;
 	if (!utf8 && has_8bit(a.text))
 		return SR_UTF8;
+	if (s->authuser[0] != '\0' && !own_sender(s, &a))
+		return SR_NOT_YOURS;
 	s->sender = a;
 	s->utf8 = utf8;
 	s->state = S_MAIL;
@@ -365,6 +444,16 @@ resolve(struct session *s, const struct address *a, enum reply *r)
 	return NULL;
 }
 
+/* Sleep for seconds, whatever signals arrive. */
+static void
+slow_down(int seconds)
+{
+	struct timespec t = { seconds, 0 };
+
+	while (seconds > 0 && nanosleep(&t, &t) < 0 && errno == EINTR)
+		;
+}
+
 static enum reply
 cmd_rcpt(struct session *s, char *arg)
 {
@@ -384,8 +473,11 @@ cmd_rcpt(struct session *s, char *arg)
 		return SR_PARAM_UNKNOWN;
 	if (!s->utf8 && has_8bit(a.text))
 		return SR_UTF8;
-	if ((box = resolve(s, &a, &r)) == NULL)
+	if ((box = resolve(s, &a, &r)) == NULL) {
+		if (r == SR_NO_USER)
+			slow_down(SMTP_UNKNOWN_RCPT_DELAY);
 		return r;
+	}
 	/* The same mailbox twice gets one copy. */
 	for (i = 0; i < s->nrcpt; i++)
 		if (strcmp(s->rcpt[i], box) == 0)
@@ -399,11 +491,27 @@ cmd_rcpt(struct session *s, char *arg)
 	return SR_RCPT_OK;
 }
 
+/* The "with" of the Received field: RFC 3848 and RFC 6531 add S for TLS
+ * and A for a logged-in client to the ESMTP and UTF8SMTP keywords. */
+static const char *
+with_protocol(const struct session *s)
+{
+	static const char *const names[2][4] = {
+		{ "ESMTP", "ESMTPA", "ESMTPS", "ESMTPSA" },
+		{ "UTF8SMTP", "UTF8SMTPA", "UTF8SMTPS", "UTF8SMTPSA" }
+	};
+
+	if (!s->esmtp)
+		return "SMTP";
+	return names[s->utf8 ? 1 : 0][(s->io.tls != NULL ? 2 : 0) +
+	    (s->authuser[0] != '\0' ? 1 : 0)];
+}
+
 /* Write the trace fields (RFC 5321 4.4) in front of the message. */
 static enum ms_result
 trace(struct session *s, struct ms_delivery *d, const char *id)
 {
-	char buf[2048], date[64], rcpt[ADDRESS_MAX + 16];
+	char buf[2048], date[64], rcpt[ADDRESS_MAX + 16], tls[128];
 	time_t now = time(NULL);
 	struct tm tm;
 	int n;
@@ -414,16 +522,19 @@ trace(struct session *s, struct ms_delivery *d, const char *id)
 	rcpt[0] = '\0';
 	if (s->nrcpt == 1)
 		snprintf(rcpt, sizeof(rcpt), "\n\tfor <%s>", s->first_rcpt);
+	tls[0] = '\0';
+	if (s->io.tls != NULL)
+		snprintf(tls, sizeof(tls), "\n\t(using %s with cipher %s)",
+		    tls_version(s->io.tls), tls_cipher(s->io.tls));
 	n = snprintf(buf, sizeof(buf),
 	    "Return-Path: <%s>\n"
-	    "Received: from %s (%s%s%s)\n"
+	    "Received: from %s (%s%s%s)%s\n"
 	    "\tby %s (smtp-handler) with %s id %s%s;\n"
 	    "\t%s\n",
 	    s->sender.text, s->helo,
 	    strcmp(s->peer, "unknown") == 0 ? "" : "[", s->peer,
-	    strcmp(s->peer, "unknown") == 0 ? "" : "]",
-	    s->cfg.host, s->utf8 ? "UTF8SMTP" : s->esmtp ? "ESMTP" : "SMTP",
-	    id, rcpt, date);
+	    strcmp(s->peer, "unknown") == 0 ? "" : "]", tls,
+	    s->cfg.host, with_protocol(s), id, rcpt, date);
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return MS_TEMP;
 	return ms_deliver_write(d, buf, (size_t)n);
@@ -559,6 +670,178 @@ cmd_data(struct session *s, char *arg)
 	return SR_NONE;
 }
 
+/* STARTTLS (RFC 3207): TLS from here on.  Section 4.2: everything
+ * learnt before it (the EHLO name, a transaction, a login) is forgotten,
+ * and nothing the client sent after the command is kept. */
+static enum reply
+cmd_starttls(struct session *s, char *arg)
+{
+	(void)arg;
+	if (!tls_loaded())
+		return SR_NOT_IMPL;
+	if (s->io.tls != NULL)
+		return SR_TLS_ACTIVE;
+	reply(s, SR_TLS_READY);
+	if (io_start_tls(&s->io) < 0)
+		finish(s, SR_NONE, EXIT_ABORTED, "tls-failed");
+	s->state = S_START;
+	s->esmtp = 0;
+	s->helo[0] = '\0';
+	s->authuser[0] = '\0';
+	reset(s);
+	return SR_NONE;
+}
+
+/* Forget every copy of a password the session holds. */
+static void
+wipe(struct session *s)
+{
+	explicit_bzero(s->line, sizeof(s->line));
+	explicit_bzero(s->sasl, sizeof(s->sasl));
+	explicit_bzero(s->plain, sizeof(s->plain));
+	io_wipe(&s->io);
+}
+
+/* Send a 334 challenge and read the client's response into s->sasl;
+ * *resp is then the response.  Returns SR_NONE, or the reply that ends
+ * the exchange. */
+static enum reply
+sasl_read(struct session *s, const char *challenge, char **resp)
+{
+	enum io_status st;
+	size_t len;
+	int flags;
+
+	io_printf(&s->io, "334 %s", challenge);
+	st = io_getline(&s->io, s->sasl, sizeof(s->sasl) - 1, &len, &flags,
+	    s->cfg.timeout);
+	if (st == IO_TIMEOUT)
+		finish(s, SR_TIMEOUT, EXIT_ABORTED, "timeout");
+	if (st != IO_LINE)
+		finish(s, SR_NONE, EXIT_ABORTED, "disconnect");
+	if (flags & LINE_TOOLONG)
+		return SR_AUTH_LONG;
+	if (flags != 0)
+		return SR_AUTH_DECODE;
+	*resp = s->sasl;
+	return SR_NONE;
+}
+
+/* Decode one response into s->plain at off, with room for the rest.
+ * RFC 4954 section 4: "*" cancels, and "=" is an empty initial
+ * response. */
+static enum reply
+sasl_decode(struct session *s, const char *resp, size_t off, size_t *len)
+{
+	ssize_t n;
+
+	if (strcmp(resp, "*") == 0)
+		return SR_AUTH_CANCEL;
+	n = auth_b64_decode(strcmp(resp, "=") == 0 ? "" : resp,
+	    s->plain + off, sizeof(s->plain) - off);
+	if (n < 0)
+		return SR_AUTH_DECODE;
+	*len = (size_t)n;
+	return SR_NONE;
+}
+
+/* Read the PLAIN (RFC 4616) or LOGIN exchange after "AUTH mech [resp]"
+ * into *user and *password; *other is set if PLAIN asked to act as
+ * someone else. */
+static enum reply
+sasl_exchange(struct session *s, int login, char *resp, const char **user,
+    const char **password, int *other)
+{
+	enum reply r;
+	size_t len, ulen;
+	int rc;
+
+	*other = 0;
+	if (!login) {
+		if (resp == NULL && (r = sasl_read(s, "", &resp)) != SR_NONE)
+			return r;
+		if ((r = sasl_decode(s, resp, 0, &len)) != SR_NONE)
+			return r;
+		if ((rc = auth_plain(s->plain, len, user, password)) < 0)
+			return SR_AUTH_DECODE;
+		*other = rc;
+		return SR_NONE;
+	}
+	/* LOGIN: "Username:" and "Password:", in base64. */
+	if (resp == NULL && (r = sasl_read(s, "VXNlcm5hbWU6", &resp)) !=
+	    SR_NONE)
+		return r;
+	if ((r = sasl_decode(s, resp, 0, &ulen)) != SR_NONE)
+		return r;
+	if (ulen == 0 || memchr(s->plain, '\0', ulen) != NULL)
+		return SR_AUTH_DECODE;
+	if ((r = sasl_read(s, "UGFzc3dvcmQ6", &resp)) != SR_NONE ||
+	    (r = sasl_decode(s, resp, ulen + 1, &len)) != SR_NONE)
+		return r;
+	if (memchr(s->plain + ulen + 1, '\0', len) != NULL)
+		return SR_AUTH_DECODE;
+	*user = s->plain;
+	*password = s->plain + ulen + 1;
+	return SR_NONE;
+}
+
+/* AUTH mechanism [initial-response] (RFC 4954), PLAIN or LOGIN. */
+static enum reply
+cmd_auth(struct session *s, char *arg)
+{
+	const char *user = NULL, *password = NULL;
+	char *resp, clean[LOG_TEXT_MAX + 1];
+	const struct user *u;
+	struct timespec start;
+	enum auth_result ar;
+	enum reply r;
+	int login, other;
+
+	if (s->authuser[0] != '\0')
+		return SR_AUTH_TWICE;
+	if (s->state != S_READY)
+		return SR_AUTH_IN_MAIL;
+	if ((resp = strchr(arg, ' ')) != NULL)
+		*resp++ = '\0';
+	if (strcasecmp(arg, "PLAIN") == 0)
+		login = 0;
+	else if (strcasecmp(arg, "LOGIN") == 0)
+		login = 1;
+	else
+		return SR_AUTH_MECH;
+	if (!plain_ok(s))
+		return SR_AUTH_ENCRYPT;
+	r = sasl_exchange(s, login, resp, &user, &password, &other);
+	if (r != SR_NONE) {
+		wipe(s);
+		return r;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	ar = auth_check(&s->users, other ? NULL : user, password, &start, &u);
+	log_clean(clean, sizeof(clean), user, strlen(user));
+	wipe(s);
+	if (ar == AUTH_TEMP) {
+		log_msg(LOG_ERR, "users file %s: %s", s->cfg.users_path,
+		    strerror(errno));
+		return SR_AUTH_TEMP;
+	}
+	if (ar == AUTH_OK) {
+		snprintf(s->authuser, sizeof(s->authuser), "%s", u->address);
+		log_msg(LOG_INFO, "login session=%s user=%s", s->sid,
+		    s->authuser);
+		return SR_AUTH_OK;
+	}
+	/* The same line whatever was wrong. */
+	log_msg(LOG_NOTICE, "login failed session=%s peer=%s user=%s", s->sid,
+	    s->peer, clean);
+	if (++s->auth_fails >= SMTP_AUTH_FAILS_MAX) {
+		reply(s, SR_AUTH_FAIL);
+		finish(s, SR_AUTH_TOO_MANY, EXIT_ABORTED,
+		    "too-many-failed-logins");
+	}
+	return SR_AUTH_FAIL;
+}
+
 static enum reply
 cmd_rset(struct session *s, char *arg)
 {
@@ -641,8 +924,8 @@ static const struct command {
 	{ "TURN", S_ANY, ARG_ANY, cmd_not_impl, SR_NONE },
 	{ "ETRN", S_ANY, ARG_ANY, cmd_not_impl, SR_NONE },
 	{ "BDAT", S_ANY, ARG_ANY, cmd_not_impl, SR_NONE },
-	{ "AUTH", S_ANY, ARG_ANY, cmd_not_impl, SR_NONE },
-	{ "STARTTLS", S_ANY, ARG_ANY, cmd_not_impl, SR_NONE },
+	{ "AUTH", S_READY | S_MAIL | S_RCPT, ARG_NEED, cmd_auth, SR_NEED_ARG },
+	{ "STARTTLS", S_ANY, ARG_NONE, cmd_starttls, SR_NONE },
 	{ "SEND", S_ANY, ARG_ANY, cmd_not_impl, SR_NONE },
 	{ "SOML", S_ANY, ARG_ANY, cmd_not_impl, SR_NONE },
 	{ "SAML", S_ANY, ARG_ANY, cmd_not_impl, SR_NONE },
@@ -726,7 +1009,7 @@ find_postmaster(struct session *s)
 
 	if (s->cfg.postmaster != NULL) {
 		if ((u = users_find(&s->users, s->cfg.postmaster)) == NULL) {
-			if (!s->cfg.check) {
+			if (!s->cfg.check && !s->cfg.tls) {
 				io_printf(&s->io, "421 4.3.0 %s Service not "
 				    "available", s->cfg.host);
 				io_flush(&s->io);
@@ -752,14 +1035,20 @@ main(int argc, char **argv)
 		exit(EXIT_NORMAL);
 	s.rcpt = calloc((size_t)s.cfg.max_rcpt, sizeof(*s.rcpt));
 	if (s.rcpt == NULL) {
-		io_printf(&s.io, "421 4.3.0 %s Service not available",
-		    s.cfg.host);
-		io_flush(&s.io);
+		if (!s.cfg.tls) {
+			io_printf(&s.io, "421 4.3.0 %s Service not available",
+			    s.cfg.host);
+			io_flush(&s.io);
+		}
 		die(EXIT_TEMP, "out of memory");
 	}
 	s.state = S_START;
+	s.local = io_local();
 	io_peer(s.peer, sizeof(s.peer));
 	log_session_id(s.sid, sizeof(s.sid));
 	log_msg(LOG_INFO, "connect peer=%s session=%s", s.peer, s.sid);
+	/* Implicit TLS (RFC 8314): the handshake before the greeting. */
+	if (s.cfg.tls && io_start_tls(&s.io) < 0)
+		finish(&s, SR_NONE, EXIT_ABORTED, "tls-failed");
 	serve(&s);
 }

@@ -18,6 +18,12 @@ for n in 1 2 3; do
 	l=$(tr -cd '\n' <"$work/m" | wc -c)
 	mv "$work/m" "$box/new/170000000$n.M1P1Q$n.fuzz,S=$s,W=$((s + l))"
 done
+# The handlers refuse to run as root without -U.
+as=
+if [ "$(id -u)" = 0 ]; then
+	as="-U nobody"
+	chown -R nobody "$work"
+fi
 mkdir -p "$here/out"
 # The machine may not send core dumps to a file or run at a fixed CPU
 # frequency; neither matters for finding bugs.
@@ -25,7 +31,7 @@ AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_SKIP_CPUFREQ=1 \
 AFL_NO_UI=1 AFL_AUTORESUME=1 \
 ASAN_OPTIONS=abort_on_error=1:symbolize=0:detect_leaks=0 \
     afl-fuzz -V "$seconds" -t 2000 -m none -i "$here/seeds/$target" \
-    -o "$here/out/$target" -- "$here/build/$target-handler" \
+    -o "$here/out/$target" -- "$here/build/$target-handler" $as \
     -u "$here/users.txt" -d "$work/store" -n fuzz.test -t 1
 status=$?
 rm -rf "$work"

@@ -35,7 +35,8 @@ start_servers() {
 
 # bulk_mailbox ADDRESS N: put N small messages straight into new/ of
 # ADDRESS, named as the store names them; message i has the Subject
-# "bulk i" and a base name with "M<i>".
+# "bulk i" and a base name with "M<i>".  The mailbox belongs to the user
+# the handlers run as.
 bulk_mailbox() {
 	python3 - "$(maildir "$1")" "$2" <<'PY'
 import os, sys
@@ -48,6 +49,7 @@ for i in range(n):
     with open(os.path.join(d, "new", name), "wb") as f:
         f.write(body)
 PY
+	own -R "$(maildir "$1")"
 }
 
 @test "50 parallel SMTP sessions of 20 messages while POP3 sessions fetch and delete: none lost, none twice" {

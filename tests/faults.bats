@@ -35,10 +35,14 @@ need_root() {
 STRACE="env ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace"
 
 # mount_tmpfs DIR SIZE: a fresh tmpfs of SIZE on DIR, unmounted at
-# teardown.
+# teardown; its root belongs to the user the handlers run as.
 mount_tmpfs() {
+	local owner=
+	if [ -n "$RUN_AS" ]; then
+		owner=,uid=$(id -u "$RUN_AS"),gid=$(id -g "$RUN_AS")
+	fi
 	mkdir -p "$1"
-	mount -t tmpfs -o "size=$2,mode=0700" tmpfs "$1"
+	mount -t tmpfs -o "size=$2,mode=0700$owner" tmpfs "$1"
 	MOUNTS="$1 ${MOUNTS:-}"
 }
 
@@ -88,11 +92,15 @@ two_messages() {
 	} | session
 }
 
+# The handlers in this file are the programs themselves, from $REAL_BIN,
+# run as $RUN_AS with -U, not the wrappers in $BIN: strace would see the
+# wrapper's shell as well, and its system calls count in "when=".
+
 # run_smtp [PREFIX...]: run the SMTP session in $T/session, the handler
 # started through PREFIX (strace, prlimit).
 run_smtp() {
-	run timeout 30 "$@" "$BIN/smtp-handler" -u "$USERS" -d "$STORE" \
-	    -n mx.test <"$T/session"
+	run timeout 30 "$@" "$REAL_BIN/smtp-handler" "${AS_USER[@]}" \
+	    -u "$USERS" -d "$STORE" -n mx.test <"$T/session"
 }
 
 # call_index HANDLER SYSCALL REGEX [N]: among the SYSCALL calls of one run
@@ -105,7 +113,8 @@ call_index() {
 	mkdir "$T/scratch"
 	cp -a "$STORE" "$T/scratch/"
 	timeout 30 $STRACE -f -qq -y -o "$T/count.trace" -e trace="$2" \
-	    "$BIN/$1" -u "$USERS" -d "$T/scratch/${STORE##*/}" -n mx.test \
+	    "$REAL_BIN/$1" "${AS_USER[@]}" -u "$USERS" \
+	    -d "$T/scratch/${STORE##*/}" -n mx.test \
 	    <"$T/session" >/dev/null 2>&1 || true
 	LC_ALL=C awk -v sc="$2(" -v re="$3" -v want="${4:-1}" '
 		{ sub(/^[0-9]+ +/, "") }
@@ -173,8 +182,9 @@ smtp_start() {
 	rm -f "$T/smtp.in" "$T/smtp.out"
 	mkfifo "$T/smtp.in" "$T/smtp.out"
 	exec 5<>"$T/smtp.in"
-	"$@" "$BIN/smtp-handler" -u "$USERS" -d "$STORE" -n mx.test \
-	    <"$T/smtp.in" >"$T/smtp.out" 2>>"$T/smtp.err" 3>&- 5>&- 7>&- 8>&- &
+	"$@" "$REAL_BIN/smtp-handler" "${AS_USER[@]}" -u "$USERS" -d "$STORE" \
+	    -n mx.test <"$T/smtp.in" >"$T/smtp.out" 2>>"$T/smtp.err" \
+	    3>&- 5>&- 7>&- 8>&- &
 	SMTP_PID=$!
 	PIDS="${PIDS:-} $SMTP_PID"
 	exec 6<"$T/smtp.out"
@@ -343,6 +353,7 @@ wait_exit() {
 		echo QUIT
 	} | session
 	mkdir -p "$(maildir Bob.Smith@Example.COM)"/{tmp,new,cur}
+	own -R "$(maildir Bob.Smith@Example.COM)"
 	inject linkat 'Bob\.Smith@Example\.COM/new>' error=EIO
 	echo "$output"
 	[ "$(codes)" = "220 250 250 250 250 354 451 221" ]
@@ -365,6 +376,7 @@ wait_exit() {
 		echo QUIT
 	} | session
 	mkdir -p "$(maildir Bob.Smith@Example.COM)"/{tmp,new,cur}
+	own -R "$(maildir Bob.Smith@Example.COM)"
 	inject fsync 'Bob\.Smith@Example\.COM/new>' error=EIO
 	echo "$output"
 	[ "$(codes)" = "220 250 250 250 250 354 451 221" ]
@@ -654,8 +666,8 @@ EOF
 	[ "$k" -eq 2 ]
 	run timeout 30 $STRACE -f -qq -y -o "$T/inject.trace" -e trace=unlinkat \
 	    -e inject="unlinkat:signal=KILL:when=$k" \
-	    "$BIN/pop3-handler" -u "$USERS" -d "$STORE" -n mx.test \
-	    <"$T/session"
+	    "$REAL_BIN/pop3-handler" "${AS_USER[@]}" -u "$USERS" -d "$STORE" \
+	    -n mx.test <"$T/session"
 	echo "$output"
 	injected unlinkat "$(basename "$MSG3")"
 	[ "$status" -eq 137 ]
@@ -672,8 +684,8 @@ EOF
 	    session
 	run timeout 30 $STRACE -f -qq -y -o "$T/inject.trace" -e trace=unlinkat \
 	    -e inject="unlinkat:error=EIO:when=1" \
-	    "$BIN/pop3-handler" -u "$USERS" -d "$STORE" -n mx.test \
-	    <"$T/session"
+	    "$REAL_BIN/pop3-handler" "${AS_USER[@]}" -u "$USERS" -d "$STORE" \
+	    -n mx.test <"$T/session"
 	echo "$output"
 	injected unlinkat "$(basename "$MSG2")"
 	[ "$(status)" = "+OK +OK +OK +OK -ERR" ]
@@ -779,12 +791,14 @@ EOF
 
 @test "the users file made unreadable mid-session (handler not root): RCPT gets 451 4.3.0" {
 	need_root
-	command -v setpriv >/dev/null || skip "needs setpriv (util-linux)"
-	chmod 755 "$T"
-	chown -R nobody "$STORE"
 	chmod 644 "$USERS"
-	smtp_start setpriv --reuid=nobody --regid=nogroup --clear-groups --
+	# Started as root with -U, the handler runs as $RUN_AS, whom mode
+	# 000 shuts out (root would read the file all the same).
+	smtp_start
 	smtp_expect 220
+	uid=$(id -u "$RUN_AS")
+	[ "$(awk '/^Uid:/ { print $2, $3, $4, $5 }' "/proc/$SMTP_PID/status")" = \
+	    "$uid $uid $uid $uid" ]
 	smtp_say HELO client.test;		smtp_expect 250
 	smtp_say 'MAIL FROM:<s@example.net>';	smtp_expect 250
 	# A new file, so that the handler sees a change and reads it again.
@@ -811,10 +825,13 @@ EOF
 # tmp/ and new/ that are not directories of the mailbox
 
 # outside_dir: an empty directory outside the store with an old file in
-# it, which a cleanup of tmp/ through a link would remove.
+# it, which a cleanup of tmp/ through a link would remove.  It belongs to
+# the user the handlers run as, so that only the handler's care, not the
+# file modes, keeps it from writing there.
 outside_dir() {
 	mkdir "$T/outside"
 	touch -d '40 hours ago' "$T/outside/old"
+	own -R "$T/outside"
 }
 
 outside_untouched() {
@@ -827,6 +844,7 @@ outside_untouched() {
 	outside_dir
 	rmdir "$(maildir alice@example.com)/tmp"
 	ln -s "$T/outside" "$(maildir alice@example.com)/tmp"
+	own "$(maildir alice@example.com)/tmp"
 	run smtp <<'EOF'
 HELO client.test
 MAIL FROM:<s@example.net>
@@ -848,6 +866,7 @@ EOF
 	[ "$(count alice@example.com)" -eq 1 ]
 	rm "$(maildir alice@example.com)/tmp"
 	mkdir "$(maildir alice@example.com)/tmp"
+	own "$(maildir alice@example.com)/tmp"
 	deliver_ok after
 	[ "$(count alice@example.com)" -eq 2 ]
 }
@@ -857,6 +876,7 @@ EOF
 	deliver_ok before
 	rmdir "$(maildir alice@example.com)/tmp"
 	printf 'not a directory\n' >"$(maildir alice@example.com)/tmp"
+	own "$(maildir alice@example.com)/tmp"
 	run smtp <<'EOF'
 HELO client.test
 MAIL FROM:<s@example.net>
@@ -876,6 +896,7 @@ EOF
 	outside_dir
 	mv "$(maildir alice@example.com)/new" "$T/oldnew"
 	ln -s "$T/outside" "$(maildir alice@example.com)/new"
+	own "$(maildir alice@example.com)/new"
 	run smtp <<'EOF'
 HELO client.test
 MAIL FROM:<s@example.net>
@@ -893,7 +914,9 @@ EOF
 	need_root
 	outside_dir
 	mkdir "$T/outside"/{tmp,new,cur}
+	own "$T/outside"/{tmp,new,cur}
 	ln -s "$T/outside" "$(maildir alice@example.com)"
+	own "$(maildir alice@example.com)"
 	run smtp <<'EOF'
 HELO client.test
 MAIL FROM:<s@example.net>

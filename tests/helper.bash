@@ -4,8 +4,107 @@
 # build sets it); it defaults to the top of the tree.
 
 TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
-BIN=${BIN:-$TOP}
+# BIN comes from the environment, so it is exported, and every process
+# bats starts for a test inherits what this file sets it to below.  The
+# directory first named is kept in MAILTEST_BIN, exported, and each test
+# starts from that.
+BIN=${MAILTEST_BIN:-${BIN:-$TOP}}
 case $BIN in /*) ;; *) BIN=$TOP/$BIN ;; esac
+export MAILTEST_BIN=$BIN
+
+# The handlers refuse to run as root without -U.  Run as root (as CI
+# does), the suites run every handler as $RUN_AS: BIN then names a
+# directory of wrappers that add "-U $RUN_AS", beside copies of mysmtpd
+# and mypopd (which run the handlers found beside themselves), and
+# REAL_BIN the programs themselves.  Every test's directory belongs to
+# $RUN_AS.  Not as root, both name the programs and RUN_AS is empty.
+#
+# The wrapper directory is checked every time a test starts and made
+# again if anything in it is not what this file would put there: a test
+# that wrote through $BIN (a "make B=$BIN") would otherwise break every
+# later suite.  No test may write into $BIN; build or install from
+# $REAL_BIN.
+REAL_BIN=$BIN
+RUN_AS=
+if [ "$(id -u)" = 0 ]; then
+	RUN_AS=nobody
+	BIN=${BATS_RUN_TMPDIR:-${TMPDIR:-/tmp}}/handler-wrappers
+fi
+
+# AS_USER: the options that make a handler from $REAL_BIN run as $RUN_AS,
+# as the wrappers in $BIN do: "-U $RUN_AS", or none.  For tests that must
+# run the program itself (under strace, which would see the wrapper's
+# shell too).
+AS_USER=()
+if [ -n "$RUN_AS" ]; then
+	AS_USER=(-U "$RUN_AS")
+fi
+
+# wrappers_ok: whether $BIN holds exactly the wrappers, copies and links
+# described above.
+wrappers_ok() {
+	local p
+	for p in smtp-handler pop3-handler; do
+		[ -f "$BIN/$p" ] && [ ! -L "$BIN/$p" ] &&
+		[ "$(cat "$BIN/$p")" = "$(wrapper_text "$p")" ] || return 1
+	done
+	for p in mysmtpd mypopd; do
+		[ -f "$BIN/$p" ] && [ ! -L "$BIN/$p" ] &&
+		cmp -s "$REAL_BIN/$p" "$BIN/$p" || return 1
+	done
+	for p in listener mailpasswd; do
+		[ "$(readlink "$BIN/$p")" = "$REAL_BIN/$p" ] || return 1
+	done
+}
+
+# wrapper_text PROGRAM: the script that runs PROGRAM as $RUN_AS.
+wrapper_text() {
+	printf '#!/bin/sh\nexec "%s/%s" -U %s "$@"' "$REAL_BIN" "$1" "$RUN_AS"
+}
+
+# make_wrappers: (re)make $BIN, each file written beside its place and
+# renamed into it, so that a session starting meanwhile sees the old
+# file or the new one, never half of one.
+make_wrappers() {
+	local p
+	mkdir -p "$BIN"
+	for p in smtp-handler pop3-handler; do
+		wrapper_text "$p" >"$BIN/.$p.new"
+		printf '\n' >>"$BIN/.$p.new"
+		chmod 755 "$BIN/.$p.new"
+		mv -f "$BIN/.$p.new" "$BIN/$p"
+	done
+	for p in mysmtpd mypopd; do
+		cp "$REAL_BIN/$p" "$BIN/.$p.new"
+		mv -f "$BIN/.$p.new" "$BIN/$p"
+	done
+	for p in listener mailpasswd; do
+		ln -sfn "$REAL_BIN/$p" "$BIN/.$p.new"
+		mv -fT "$BIN/.$p.new" "$BIN/$p"
+	done
+}
+
+if [ -n "$RUN_AS" ] && ! wrappers_ok; then
+	# Wrappers that ran themselves would loop for ever.
+	if [ "$BIN" -ef "$REAL_BIN" ]; then
+		echo "helper.bash: the wrappers' directory $BIN is the programs'" >&2
+		exit 1
+	fi
+	make_wrappers
+fi
+
+# own [-R] PATH...: give PATH (with -R, and everything below it) to
+# $RUN_AS and its group, the user the handlers run as, as if that user had
+# made it; nothing to do when the suite does not run as root.  For files
+# and directories a test makes in the store by hand.
+own() {
+	local r=
+	if [ "${1:-}" = -R ]; then
+		r=-R
+		shift
+	fi
+	[ -z "$RUN_AS" ] || chown $r -h "$RUN_AS:" "$@"
+}
 
 # Passwords of the test users.  carol's is stored as a SHA-512 crypt hash
 # of "carolpw", dave's as a yescrypt hash of "davepw",
@@ -23,6 +122,9 @@ dave@example.org $y$j9T$ObN5ZPs4AzuKsdMAJn6pI/$fj2lrP/.sgoy7/JTFgF3uty1vEsiV.UuS
 erin@example.net $2b$05$abcdefghijklmnopqrstuuKIjaWqwQuO59RI56ZFUBouiW0yS6CjK
 USERS
 	mkdir -p "$STORE"
+	if [ -n "$RUN_AS" ]; then
+		chown "$RUN_AS" "$T" "$STORE"
+	fi
 }
 
 teardown() {
@@ -129,6 +231,44 @@ wait_port() {
 	return 1
 }
 
+# is_listening PORT [NETNS]: whether a socket listens on TCP PORT (in the
+# network namespace NETNS).  It reads the kernel's tables, for a probe
+# connection would start a session.
+is_listening() {
+	${2:+ip netns exec "$2"} python3 -c '
+import sys
+want = ":%04X" % int(sys.argv[1])
+for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+    try:
+        rows = open(name).read().splitlines()[1:]
+    except OSError:
+        continue
+    for row in rows:
+        f = row.split()
+        if f[1].endswith(want) and f[3] == "0A":
+            sys.exit(0)
+sys.exit(1)' "$1"
+}
+
+# not_listening PORT: the opposite, as a command that fails under set -e
+# (a bare "! command" does not).
+not_listening() {
+	! is_listening "$1"
+}
+
+# wait_listening PORT [NETNS]: wait up to 5 seconds for is_listening.
+wait_listening() {
+	local i
+	for i in $(seq 1 50); do
+		if is_listening "$@"; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "nothing listens on port $1 after 5 s" >&2
+	return 1
+}
+
 # SMTP test helpers
 
 # reply N: the final line of the Nth SMTP reply in $output, without its CR;
@@ -221,7 +361,9 @@ pop3_line() {
 # pop3_drop ADDRESS [new|cur] [NAME]: put the message on stdin into the
 # Maildir of ADDRESS by hand, through tmp/, as another delivery agent
 # would.  Without NAME the file is named in the store's own form, with S=
-# and W= right.  Prints the path of the file.
+# and W= right.  What it makes belongs to the user the handlers run as, as
+# the other agent would run as the store's owner.  Prints the path of the
+# file.
 pop3_drop() {
 	local d sub name tmpf size lfs i
 	d=$(maildir "$1")
@@ -238,6 +380,7 @@ pop3_drop() {
 			[ -e "$d/$sub/$name" ] || break
 		done
 	fi
+	own "$d" "$d/tmp" "$d/new" "$d/cur" "$tmpf"
 	mv "$tmpf" "$d/$sub/$name"
 	printf '%s\n' "$d/$sub/$name"
 }
@@ -377,23 +520,20 @@ pop3_wait() {
 
 # Journal capture
 
-# journal_raw HANDLER [OPTION...]: run HANDLER with the session on stdin,
-# sent as it is, while a collector in a private mount namespace stands in
-# for journald.  The client's view goes to $T/client, its stderr to
-# $T/stderr, and the journal entries (native protocol: one field a line,
-# entries separated by a blank line) to $T/journal.  Needs root.
-journal_raw() {
-	[ "$(id -u)" -eq 0 ] || skip "needs root for a mount namespace"
-	command -v unshare >/dev/null || skip "needs unshare"
-	local handler=$1
-	shift
-	cat >"$T/session"
+# journal_collector: write $T/collect.py, which, run in a private mount
+# namespace with "python3 $T/collect.py FILE", stands in for journald:
+# it binds the journal socket, touches FILE.ready once it is bound, and
+# writes every entry it receives to FILE until 3 quiet seconds pass.
+journal_collector() {
+	rm -f "$T/journal.ready"
 	cat >"$T/collect.py" <<'PY'
 import os, socket, sys
 path = "/run/systemd/journal/socket"
 os.makedirs(os.path.dirname(path), exist_ok=True)
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(path)
+# As journald's own: any user may log, the handlers run as $RUN_AS too.
+os.chmod(path, 0o666)
 s.settimeout(3)
 open(sys.argv[1] + ".ready", "w").close()
 with open(sys.argv[1], "wb") as out:
@@ -405,6 +545,20 @@ with open(sys.argv[1], "wb") as out:
         out.write(data + b"\n")
         out.flush()
 PY
+}
+
+# journal_raw HANDLER [OPTION...]: run HANDLER with the session on stdin,
+# sent as it is, while a collector in a private mount namespace stands in
+# for journald.  The client's view goes to $T/client, its stderr to
+# $T/stderr, and the journal entries (native protocol: one field a line,
+# entries separated by a blank line) to $T/journal.  Needs root.
+journal_raw() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root for a mount namespace"
+	command -v unshare >/dev/null || skip "needs unshare"
+	local handler=$1
+	shift
+	cat >"$T/session"
+	journal_collector
 	timeout 60 unshare -m sh -c '
 		t=$1
 		shift

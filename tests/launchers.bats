@@ -22,43 +22,17 @@ need() {
 }
 
 # install_root [MAKE-ARGUMENT...]: make install into $T/root as a package
-# would (PREFIX=/usr), with the binaries under test; ROOT names it.
+# would (PREFIX=/usr), with the binaries under test; ROOT names it.  B is
+# the build directory, so it names the programs themselves ($REAL_BIN):
+# make would build into $BIN, over the wrappers that run as $RUN_AS.
+# "-o all" installs the programs under test as they are: a source changed
+# since they were built must not rebuild them here, with other flags than
+# the sanitizer build's.
 install_root() {
 	ROOT=$T/root
-	env -u MAKEFLAGS -u MAKELEVEL make -s -C "$TOP" B="$BIN" \
+	env -u MAKEFLAGS -u MAKELEVEL make -s -C "$TOP" B="$REAL_BIN" -o all \
 	    DESTDIR="$ROOT" PREFIX=/usr "$@" install >"$T/install.out" 2>&1 ||
 	    { cat "$T/install.out"; return 1; }
-}
-
-# is_listening PORT: whether a socket listens on TCP PORT, from the
-# kernel's tables, for a probe connection would start a session.
-is_listening() {
-	python3 -c '
-import sys
-want = ":%04X" % int(sys.argv[1])
-for name in ("/proc/net/tcp", "/proc/net/tcp6"):
-    try:
-        rows = open(name).read().splitlines()[1:]
-    except OSError:
-        continue
-    for row in rows:
-        f = row.split()
-        if f[1].endswith(want) and f[3] == "0A":
-            sys.exit(0)
-sys.exit(1)' "$1"
-}
-
-# wait_listening PORT: wait up to 5 seconds for is_listening PORT.
-wait_listening() {
-	local i
-	for i in $(seq 1 50); do
-		if is_listening "$1"; then
-			return 0
-		fi
-		sleep 0.1
-	done
-	echo "nothing listens on port $1 after 5 s" >&2
-	return 1
 }
 
 # two_ports: two different free ports, in SMTP_PORT and POP3_PORT.
@@ -273,17 +247,25 @@ with open(sys.argv[2], "ab", buffering=0) as out:
 	    skip "no IPv6 here: the xinetd files ask for a dual-stack socket"
 	two_ports
 	# The project's files, with only the port, the paths and the user
-	# (mailsrv does not exist here) changed, and switched on.
+	# (mailsrv does not exist here) changed, and switched on.  As root
+	# xinetd runs the handlers themselves as $RUN_AS, as it would run
+	# them as mailsrv; otherwise as the user running the test.
+	xuser=$(id -un)
+	xbin=$BIN
+	if [ -n "$RUN_AS" ]; then
+		xuser=$RUN_AS
+		xbin=$REAL_BIN
+	fi
 	mkdir "$T/xinetd.d"
 	for p in smtp-handler pop3-handler; do
 		case $p in
 		smtp-handler) port=$SMTP_PORT ;;
 		pop3-handler) port=$POP3_PORT ;;
 		esac
-		sed -e "s|@BINDIR@|$BIN|g" -e "s|@CONFDIR@/users.txt|$USERS|g" \
+		sed -e "s|@BINDIR@|$xbin|g" -e "s|@CONFDIR@/users.txt|$USERS|g" \
 		    -e "s|@STATEDIR@|$STORE|g" \
 		    -e "s|^\([[:space:]]*port[[:space:]]*=\).*|\1 $port|" \
-		    -e "s|^\([[:space:]]*user[[:space:]]*=\).*|\1 $(id -un)|" \
+		    -e "s|^\([[:space:]]*user[[:space:]]*=\).*|\1 $xuser|" \
 		    -e "s|^\([[:space:]]*disable[[:space:]]*=\).*|\1 no|" \
 		    "$TOP/xinetd.d/$p.in" >"$T/xinetd.d/$p"
 	done
@@ -317,7 +299,7 @@ with open(sys.argv[2], "ab", buffering=0) as out:
 	install_root
 	[ "$(cat "$ROOT/etc/mailserver/users.txt")" = 'alice@example.com secret' ]
 	[ "$(stat -c %a "$ROOT/etc/mailserver/users.txt")" = 600 ]
-	env -u MAKEFLAGS -u MAKELEVEL make -s -C "$TOP" B="$BIN" \
+	env -u MAKEFLAGS -u MAKELEVEL make -s -C "$TOP" B="$REAL_BIN" \
 	    DESTDIR="$ROOT" PREFIX=/usr uninstall
 	# Only the operator's data is left, in otherwise empty directories.
 	run sh -c 'find "$1" -type f | sort' sh "$ROOT"

@@ -21,42 +21,6 @@ start() {
 	PIDS="${PIDS:-} $LPID"
 }
 
-# is_listening PORT: whether a socket listens on TCP PORT.  It reads the
-# kernel's tables, for a probe connection would start a session.
-is_listening() {
-	python3 -c '
-import sys
-want = ":%04X" % int(sys.argv[1])
-for name in ("/proc/net/tcp", "/proc/net/tcp6"):
-    try:
-        rows = open(name).read().splitlines()[1:]
-    except OSError:
-        continue
-    for row in rows:
-        f = row.split()
-        if f[1].endswith(want) and f[3] == "0A":
-            sys.exit(0)
-sys.exit(1)' "$1"
-}
-
-# not_listening PORT: the opposite, as a command that fails under set -e
-# (a bare "! command" does not).
-not_listening() {
-	! is_listening "$1"
-}
-
-# wait_listening PORT: wait up to 5 seconds for is_listening PORT.
-wait_listening() {
-	local i
-	for i in $(seq 1 50); do
-		if is_listening "$1"; then
-			return 0
-		fi
-		sleep 0.1
-	done
-	return 1
-}
-
 # wait_file FILE: wait up to 10 seconds for FILE to exist.
 wait_file() {
 	local i

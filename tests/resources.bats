@@ -17,9 +17,9 @@ figure() {
 
 # sanitized: whether the handlers under test are an ASan build, whose
 # shadow memory makes address-space limits and absolute RSS bounds
-# meaningless.
+# meaningless.  The program itself: $BIN may hold a shell wrapper.
 sanitized() {
-	ldd "$BIN/smtp-handler" 2>/dev/null | grep -q 'libasan'
+	ldd "$REAL_BIN/smtp-handler" 2>/dev/null | grep -q 'libasan'
 }
 
 # no_sanitizer_report FILE: FILE (a handler's stderr) has no report of
@@ -107,7 +107,7 @@ many_users() {
 
 # bulk_mailbox ADDRESS N: put N messages of 100 octets each straight into
 # new/ of ADDRESS, named as the store names them (S=100 and W=103 right:
-# three lines).
+# three lines); the mailbox belongs to the user the handlers run as.
 bulk_mailbox() {
 	python3 - "$(maildir "$1")" "$2" <<'PY'
 import os, sys
@@ -124,6 +124,7 @@ for i in range(n):
     os.write(fd, body)
     os.close(fd)
 PY
+	own -R "$(maildir "$1")"
 }
 
 # session_rss PROGRAM SCRIPT [OPTION...]: run $BIN/PROGRAM with OPTIONs and
@@ -176,20 +177,25 @@ print("last=" + last.decode(errors="replace"))
 PY
 }
 
-# big_smtp MB: send one message of MB megabytes (80-octet lines made on the
-# fly, never held whole) to alice through one SMTP session with -s large
-# enough; prints "rss=" (the handler's peak resident set, kB, from VmHWM
+# big_smtp MB [limit]: send one message of MB megabytes (80-octet lines
+# made on the fly, never held whole) to alice through one SMTP session with
+# -s large enough, or with the default -s and no SIZE= on MAIL when the
+# second argument is "limit"; prints "rss=" (the handler's peak resident set, kB, from VmHWM
 # before QUIT), "seconds=",
 # "status=" and "reply=" (the reply to the final dot).
 big_smtp() {
-	timeout 150 python3 - "$1" "$BIN/smtp-handler" -u "$USERS" -d "$STORE" \
-	    -n mx.test -s 400000000 2>"$T/big.err" <<'PY'
+	local size="-s 400000000"
+	[ "${2:-}" = limit ] && size=
+	# $size is empty or two words, split on purpose.
+	# shellcheck disable=SC2086
+	timeout 150 python3 - "$1" "${2:-}" "$BIN/smtp-handler" -u "$USERS" \
+	    -d "$STORE" -n mx.test $size 2>"$T/big.err" <<'PY'
 import os, subprocess, sys, threading, time
 def hwm(pid):
     for l in open("/proc/%d/status" % pid):
         if l.startswith("VmHWM:"):
             return int(l.split()[1])
-mb, cmd = int(sys.argv[1]), sys.argv[2:]
+mb, limit, cmd = int(sys.argv[1]), sys.argv[2] == "limit", sys.argv[3:]
 t0 = time.monotonic()
 p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
 timer = threading.Timer(140, p.kill)
@@ -208,7 +214,10 @@ def say(line, want):
 if not reply().startswith("220"):
     sys.exit("no greeting")
 say(b"EHLO client", "250")
-say(b"MAIL FROM:<big@example.net> SIZE=%d" % (mb << 20), "250")
+if limit:
+    say(b"MAIL FROM:<big@example.net>", "250")
+else:
+    say(b"MAIL FROM:<big@example.net> SIZE=%d" % (mb << 20), "250")
 say(b"RCPT TO:<alice@example.com>", "250")
 say(b"DATA", "354")
 # 1 MiB of lines, each 78 octets and CRLF; sent MB times over.
@@ -717,4 +726,15 @@ PY
 	kill -0 "$LPID"
 	no_sanitizer_report "$T/mysmtpd.log"
 	figure "200 refusals in $(field flood_seconds) s"
+}
+
+@test "a 1 GB message over the default 64 MiB limit is read to its end in flat memory, gets 552, and stores nothing" {
+	run big_smtp 1024 limit
+	echo "$output"
+	[ "$(field status)" -eq 0 ]
+	[[ $(field reply) == "552 5.3.4 "* ]]
+	[ "$(count alice@example.com)" -eq 0 ]
+	[ -z "$(ls -A "$(maildir alice@example.com)/tmp")" ]
+	sanitized || [ "$(field rss)" -lt 8192 ]
+	figure "1 GB refused: $(field seconds) s, peak RSS $(field rss) kB"
 }

@@ -29,14 +29,17 @@ need_strace() {
 # (CRLF added) under strace, recording every system call on a path, with
 # the path of every descriptor shown, to $T/trace; the replies go to
 # $output.  Runs in $T/cwd, an empty directory, so that a relative path
-# is caught too.
+# is caught too.  The handler is the program itself, as the user the
+# handlers run as (strace -u, as systemd's User= would start it): the
+# trace holds its calls alone, neither a wrapper's shell nor the user
+# lookup of -U, which reads /etc/passwd before any input.
 traced_file() {
 	local handler=$1
 	shift
 	mkdir -p "$T/cwd"
 	output=$(cd "$T/cwd" && crlf | timeout 60 strace -f -y -s 4096 \
-	    -e trace=%file -o "$T/trace" \
-	    "$BIN/$handler" -u "$USERS" -d "$STORE" -n mx.test "$@")
+	    ${RUN_AS:+-u "$RUN_AS"} -e trace=%file -o "$T/trace" \
+	    "$REAL_BIN/$handler" -u "$USERS" -d "$STORE" -n mx.test "$@")
 }
 
 # paths_inside [NEED]: every path in $T/trace, and every descriptor the
@@ -109,11 +112,14 @@ tree_state() {
 }
 
 # outside_maildir DIR: a Maildir outside the store, with one message
-# holding the word "secret".
+# holding the word "secret".  It belongs to the user the handlers run as,
+# so that only the handler's care, not the file modes, keeps it from
+# being read or changed.
 outside_maildir() {
 	mkdir -p "$1/tmp" "$1/new" "$1/cur"
 	printf 'Subject: outside\n\nsecret outside the store\n' \
 	    >"$1/new/1700000000.M1P1Q1.outside,S=44,W=47"
+	own -R "$1"
 }
 
 # journal_clean: $T/journal holds only text fields, one a line: no byte
@@ -262,6 +268,7 @@ EOF
 	d=$(maildir alice@example.com)
 	mkdir -p "$d/tmp" "$d/cur"
 	ln -s "$T/outside/new" "$d/new"
+	own -R "$d"
 	before=$(tree_state "$T/outside")
 	run pop3 <<'EOF'
 USER alice@example.com
@@ -281,6 +288,7 @@ EOF
 @test "the mailbox directory itself a symlink: POP3 login fails temporarily, nothing served or changed" {
 	outside_maildir "$T/outside"
 	ln -s "$T/outside" "$(maildir alice@example.com)"
+	own "$(maildir alice@example.com)"
 	before=$(tree_state "$T/outside")
 	run pop3 <<'EOF'
 USER alice@example.com
@@ -303,6 +311,11 @@ EOF
 	ln -s "$T/made-by-bob" "$(maildir Bob.Smith@Example.COM)"
 	mkdir -p "$(maildir dave@example.org)"/{tmp,cur}
 	ln -s "$T/made-by-dave" "$(maildir dave@example.org)/new"
+	# The store's owner could make both targets ($T is its own): only
+	# the handler's refusal to follow the links keeps them from being
+	# made.
+	own "$(maildir Bob.Smith@Example.COM)"
+	own -R "$(maildir dave@example.org)"
 	for rcpt in Bob.Smith@Example.COM dave@example.org; do
 		run smtp <<EOF
 HELO client.test
@@ -479,9 +492,11 @@ Subject: \$(touch $T/pwned)
 .
 QUIT
 EOF
+	# The programs themselves, as root does it: with -U when root (a
+	# wrapper would add its shell's exec to the trace).
 	timeout 30 strace -f -e trace=execve,execveat,fork,vfork,clone,clone3 \
-	    -o "$T/trace.smtp" "$BIN/smtp-handler" -u "$USERS" -d "$STORE" \
-	    -n mx.test <"$T/smtp.in" >"$T/smtp.out"
+	    -o "$T/trace.smtp" "$REAL_BIN/smtp-handler" "${AS_USER[@]}" \
+	    -u "$USERS" -d "$STORE" -n mx.test <"$T/smtp.in" >"$T/smtp.out"
 	cat "$T/smtp.out"
 	[ "$(count alice@example.com)" -eq 1 ]
 	crlf <<EOF >"$T/pop3.in"
@@ -495,15 +510,15 @@ DELE 1
 QUIT
 EOF
 	timeout 30 strace -f -e trace=execve,execveat,fork,vfork,clone,clone3 \
-	    -o "$T/trace.pop3" "$BIN/pop3-handler" -u "$USERS" -d "$STORE" \
-	    -n mx.test <"$T/pop3.in" >"$T/pop3.out"
+	    -o "$T/trace.pop3" "$REAL_BIN/pop3-handler" "${AS_USER[@]}" \
+	    -u "$USERS" -d "$STORE" -n mx.test <"$T/pop3.in" >"$T/pop3.out"
 	cat "$T/pop3.out"
 	[ "$(count alice@example.com)" -eq 0 ]
 	for p in smtp pop3; do
 		cat "$T/trace.$p"
 		# The one exec is strace starting the handler.
 		[ "$(grep -v '+++ exited' "$T/trace.$p" | wc -l)" -eq 1 ]
-		grep -q "execve(\"$BIN/$p-handler\"" "$T/trace.$p"
+		grep -q "execve(\"$REAL_BIN/$p-handler\"" "$T/trace.$p"
 	done
 	[ ! -e "$T/pwned" ]
 }
@@ -619,6 +634,7 @@ fds_of() {
 	name=$(printf 'stale\033[2J\nFAKE=1')
 	echo orphan >"$d/tmp/$name"
 	touch -d '3 days ago' "$d/tmp/$name"
+	own -R "$d"
 	printf 'USER alice@example.com\r\nPASS alicepw\r\nQUIT\r\n' |
 	    journal_raw pop3-handler
 	cat "$T/client"
@@ -628,12 +644,27 @@ fds_of() {
 	grep -aq '^MESSAGE=removed stale tmp/stale?\[2J?FAKE=1$' "$T/journal"
 }
 
+# --- Privileges: -U ------------------------------------------------------
+
+# These run the programs themselves ($REAL_BIN), not the wrappers in $BIN,
+# which add -U; as_root_smtp and as_root_pop3 run a session with the
+# options given and none other.
+as_root_smtp() {
+	crlf | timeout 30 "$REAL_BIN/smtp-handler" -u "$USERS" -d "$STORE" \
+	    -n mx.test "$@"
+}
+
+as_root_pop3() {
+	crlf | timeout 30 "$REAL_BIN/pop3-handler" -u "$USERS" -d "$STORE" \
+	    -n mx.test "$@"
+}
+
 @test "started as root with -U, a handler works as that user and cannot write as root" {
-	[ "$(id -u)" -eq 0 ] || skip "needs root"
+	need_root
 	chmod 755 "$T"
 	chmod 644 "$USERS"
 	chown -R nobody "$STORE"
-	run smtp -U nobody <<'EOF2'
+	run as_root_smtp -U nobody <<'EOF2'
 EHLO client.test
 MAIL FROM:<sender@example.net>
 RCPT TO:<alice@example.com>
@@ -649,7 +680,7 @@ EOF2
 	[ "$(stat -c %U "$(maildir alice@example.com)")" = nobody ]
 	# A store that only root may write is now out of reach: 451.
 	chown -R root "$STORE"
-	run smtp -U nobody <<'EOF2'
+	run as_root_smtp -U nobody <<'EOF2'
 EHLO client.test
 MAIL FROM:<sender@example.net>
 RCPT TO:<alice@example.com>
@@ -661,7 +692,7 @@ EOF2
 	# 451 at DATA; the body lines then read as (unknown) commands.
 	[ "$(codes)" = "220 250 250 250 451 500 500 221" ]
 	[ "$(count alice@example.com)" -eq 1 ]
-	run pop3 -U nobody <<'EOF2'
+	run as_root_pop3 -U nobody <<'EOF2'
 USER alice@example.com
 PASS alicepw
 QUIT
@@ -670,12 +701,151 @@ EOF2
 }
 
 @test "-U with an unknown user, or root, is a usage error before any session" {
-	run --separate-stderr "$BIN/smtp-handler" -u "$USERS" -d "$STORE" \
+	run --separate-stderr "$REAL_BIN/smtp-handler" -u "$USERS" -d "$STORE" \
 	    -U no-such-user-here </dev/null
 	[ "$status" -eq 100 ]
 	[ -z "$output" ]
-	run --separate-stderr "$BIN/pop3-handler" -u "$USERS" -d "$STORE" \
+	run --separate-stderr "$REAL_BIN/pop3-handler" -u "$USERS" -d "$STORE" \
 	    -U root </dev/null
 	[ "$status" -eq 100 ]
 	[ -z "$output" ]
+}
+
+@test "started as root without -U, a handler refuses to start (exit 100) and sends nothing" {
+	need_root
+	# A store not made yet: nothing at all may be done as root.
+	rmdir "$STORE"
+	run --separate-stderr as_root_smtp <<'EOF2'
+EHLO client.test
+MAIL FROM:<sender@example.net>
+RCPT TO:<alice@example.com>
+DATA
+Subject: as root
+
+body
+.
+QUIT
+EOF2
+	echo "smtp-handler: status $status, output '$output', stderr '$stderr'"
+	[ "$status" -eq 100 ]
+	[ -z "$output" ]
+	[[ $stderr == *"refusing to run as root"*"-U"* ]]
+	run --separate-stderr as_root_pop3 <<'EOF2'
+USER alice@example.com
+PASS alicepw
+STAT
+QUIT
+EOF2
+	echo "pop3-handler: status $status, output '$output', stderr '$stderr'"
+	[ "$status" -eq 100 ]
+	[ -z "$output" ]
+	[[ $stderr == *"refusing to run as root"*"-U"* ]]
+	[ ! -e "$STORE" ]
+}
+
+@test "mysmtpd and mypopd started as root without -U exit 100 at once, naming the problem" {
+	need_root
+	for prog in mysmtpd mypopd; do
+		p=$(free_port)
+		start=$(date +%s%N)
+		run timeout 10 "$REAL_BIN/$prog" -b 127.0.0.1 "$p" \
+		    -u "$USERS" -d "$STORE" -n mx.test </dev/null
+		ms=$(( ($(date +%s%N) - start) / 1000000 ))
+		echo "$prog: status $status after $ms ms: $output"
+		[ "$status" -eq 100 ]
+		[[ $output == *"refusing to run as root"*"-U"* ]]
+		# At once: the check before listening, not a timeout.
+		[ "$ms" -lt 5000 ]
+		# Nothing was left listening.
+		run python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$p"
+		[ "$status" -ne 0 ]
+	done
+}
+
+@test "mysmtpd PORT -U nobody and mypopd PORT -U nobody, started as root, serve sessions as nobody" {
+	need_root
+	chmod 644 "$USERS"
+	sp=$(free_port)
+	pp=$(free_port)
+	while [ "$pp" = "$sp" ]; do
+		pp=$(free_port)
+	done
+	# As run.sh does: the handler's options after PORT, -U among them.
+	"$REAL_BIN/mysmtpd" -b 127.0.0.1 "$sp" -U nobody -u "$USERS" \
+	    -d "$STORE" -n mx.test </dev/null >"$T/mysmtpd.log" 2>&1 3>&- &
+	PIDS="${PIDS:-} $!"
+	"$REAL_BIN/mypopd" -b 127.0.0.1 "$pp" -U nobody -u "$USERS" \
+	    -d "$STORE" -n mx.test </dev/null >"$T/mypopd.log" 2>&1 3>&- &
+	PIDS="${PIDS:-} $!"
+	wait_port "$sp" || { cat "$T/mysmtpd.log"; false; }
+	wait_port "$pp" || { cat "$T/mypopd.log"; false; }
+	run timeout 30 python3 - "$sp" "$pp" <<'PY'
+import poplib, smtplib, sys
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), local_hostname="client.test", timeout=10)
+s.sendmail("sender@example.net", ["alice@example.com"],
+           b"Subject: through mysmtpd -U\r\n\r\nbody\r\n")
+s.quit()
+p = poplib.POP3("127.0.0.1", int(sys.argv[2]), timeout=10)
+p.user("alice@example.com")
+p.pass_("alicepw")
+print("stat", *p.stat())
+print(b"\n".join(p.retr(1)[1]).decode())
+p.quit()
+PY
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"stat 1 "* ]]
+	[[ $output == *"Subject: through mysmtpd -U"* ]]
+	# Delivered by a handler running as nobody, not as root.
+	[ "$(count alice@example.com)" -eq 1 ]
+	[ "$(stat -c %U "$(message_file alice@example.com)")" = nobody ]
+	[ "$(stat -c %U "$(maildir alice@example.com)")" = nobody ]
+	! grep -q 'refusing' "$T/mysmtpd.log" "$T/mypopd.log"
+}
+
+# timed_smtp LINE...: one SMTP session through a pipe, a command at a
+# time; prints the code of each reply (the greeting first) and the
+# seconds it took, one "CODE SECONDS" line each.
+timed_smtp() {
+	timeout 60 python3 - "$BIN/smtp-handler" -u "$USERS" -d "$STORE" \
+	    -n mx.test -- "$@" <<'PY'
+import subprocess, sys, time
+i = sys.argv.index("--")
+cmd, lines = sys.argv[1:i], sys.argv[i + 1:]
+p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+def answer(line):
+    t = time.monotonic()
+    if line is not None:
+        p.stdin.write(line.encode() + b"\r\n")
+        p.stdin.flush()
+    while True:
+        l = p.stdout.readline().decode(errors="replace")
+        if len(l) < 4 or l[3] != "-":
+            break
+    print(l[:3], "%.3f" % (time.monotonic() - t))
+answer(None)
+for l in lines:
+    answer(l)
+p.stdin.close()
+p.wait()
+PY
+}
+
+@test "RCPT of an unknown user is answered after 1 s; known users, relays and bad syntax at once" {
+	run timed_smtp "EHLO client" "MAIL FROM:<x@example.net>" \
+	    "RCPT TO:<alice@example.com>" "RCPT TO:<nosuch@example.com>" \
+	    "RCPT TO:<Bob.Smith@example.com>" "RCPT TO:<other@example.org>" \
+	    "RCPT TO:<x@elsewhere.test>" "RCPT TO:<bad" "QUIT"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "$output" | cut -d' ' -f1 | paste -sd' ')" = \
+	    "220 250 250 250 550 250 550 550 501 221" ]
+	# line N+1 is the reply to argument N (the greeting is line 1)
+	t() { printf '%s\n' "$output" | sed -n "${1}p" | cut -d' ' -f2; }
+	for n in 4 6 8 9; do
+		awk -v t="$(t $n)" 'BEGIN { exit !(t < 0.5) }'
+	done
+	for n in 5 7; do
+		awk -v t="$(t $n)" 'BEGIN { exit !(t >= 1.0 && t < 2.5) }'
+	done
 }
