@@ -144,6 +144,12 @@ valgrind: test-deps all
 	cp mysmtpd mypopd vg/
 	BIN=vg bats $(VG_SUITES)
 
+# The benchmark (bench/README.md): as root, installs Postfix, Dovecot and
+# ucspi-tcp and runs them beside the project for 5 to 10 minutes; never
+# part of check or CI.
+bench: all
+	bench/run $(BENCH_ARGS)
+
 fuzz:
 	@command -v afl-clang-fast >/dev/null || { echo \
 	    "make: fuzz needs AFL++: apt-get install afl++" >&2; exit 1; }
@@ -216,4 +222,5 @@ clean:
 	rm -f $(PROGS) *.o
 	rm -rf san vg fuzz/build
 
-.PHONY: all deps test-deps run test sanitize check valgrind fuzz install uninstall clean
+.PHONY: all deps test-deps run test sanitize check valgrind fuzz bench install \
+	uninstall clean

@@ -1,0 +1,221 @@
+/*
+ * floor.c: the physical floor of this machine for what a mail server does
+ * per message and per session, measured with nothing else in the way.
+ *
+ *   floor fsync DIR COUNT PROCS SECONDS
+ *	PROCS processes together make COUNT 1 KB files in DIR the way a
+ *	Maildir delivery does: create in tmp/, write, fsync, close, link
+ *	into new/, fsync new/, unlink from tmp/.
+ *   floor exec COUNT SECONDS PROGRAM [ARG...]
+ *	fork, exec PROGRAM with its output to /dev/null, and wait, COUNT
+ *	times in a row.
+ *
+ * Either stops after COUNT operations or SECONDS seconds, whichever comes
+ * first, and prints "RATE OPS SECONDS": operations a second, operations
+ * done, seconds taken.  Exit status 0, 1 on a failed operation, 100 on a
+ * usage error.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define FILE_SIZE	1024	/* the "1 KB message" of the SMTP workload */
+#define COUNT_MAX	10000000UL
+#define PROCS_MAX	256
+#define SECONDS_MAX	3600
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fputs("usage: floor fsync DIR COUNT PROCS SECONDS\n"
+	    "       floor exec COUNT SECONDS PROGRAM [ARG...]\n", stderr);
+	exit(100);
+}
+
+static void __attribute__((noreturn))
+fail(const char *what)
+{
+	fprintf(stderr, "floor: fatal: unable to %s: %s\n", what,
+	    strerror(errno));
+	exit(1);
+}
+
+/* A decimal number from 1 to max, or a usage error. */
+static unsigned long
+number(const char *s, unsigned long max)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (s[0] < '0' || s[0] > '9' || *end != '\0' || errno != 0 || v < 1 ||
+	    v > max)
+		usage();
+	return v;
+}
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
+		fail("read the clock");
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Make count files the Maildir way in tmp and new (open directory
+ * descriptors), until the deadline; return how many were made. */
+static unsigned long
+deliver(int tmp, int newdir, unsigned long count, double deadline)
+{
+	static const char payload[FILE_SIZE] = { 'x' };
+	char name[64];
+	unsigned long i;
+	int fd;
+
+	for (i = 0; i < count && now() < deadline; i++) {
+		snprintf(name, sizeof(name), "%ld.%lu.floor", (long)getpid(),
+		    i);
+		fd = openat(tmp, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+		    0600);
+		if (fd < 0)
+			fail("create a file in tmp/");
+		if (write(fd, payload, sizeof(payload)) !=
+		    (ssize_t)sizeof(payload))
+			fail("write");
+		if (fsync(fd) < 0)
+			fail("fsync a file");
+		if (close(fd) < 0)
+			fail("close");
+		if (linkat(tmp, name, newdir, name, 0) < 0)
+			fail("link into new/");
+		if (fsync(newdir) < 0)
+			fail("fsync new/");
+		if (unlinkat(tmp, name, 0) < 0)
+			fail("unlink from tmp/");
+	}
+	return i;
+}
+
+/* Open (making it if need be) the subdirectory sub of dir. */
+static int
+subdir(const char *dir, const char *sub)
+{
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, sub);
+	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		fail("make a directory");
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		fail("open a directory");
+	return fd;
+}
+
+/* floor fsync: each process takes its share of the count and writes how
+ * many files it made to a pipe, since an exit status cannot hold a
+ * count. */
+static void
+run_fsync(int argc, char **argv)
+{
+	unsigned long count, procs, secs, done = 0, n, p;
+	double start, deadline, took;
+	int tmp, newdir, fds[2], status;
+	pid_t pid;
+
+	if (argc != 6)
+		usage();
+	count = number(argv[3], COUNT_MAX);
+	procs = number(argv[4], PROCS_MAX);
+	secs = number(argv[5], SECONDS_MAX);
+	tmp = subdir(argv[2], "tmp");
+	newdir = subdir(argv[2], "new");
+	if (pipe(fds) < 0)
+		fail("make a pipe");
+	start = now();
+	deadline = start + (double)secs;
+	for (p = 0; p < procs; p++) {
+		if ((pid = fork()) < 0)
+			fail("fork");
+		if (pid == 0) {
+			/* Shares differ by one at most. */
+			n = count / procs + (p < count % procs ? 1 : 0);
+			n = deliver(tmp, newdir, n, deadline);
+			if (write(fds[1], &n, sizeof(n)) != (ssize_t)sizeof(n))
+				_exit(1);
+			_exit(0);
+		}
+	}
+	close(fds[1]);
+	for (p = 0; p < procs; p++) {
+		if (wait(&status) < 0)
+			fail("wait");
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			exit(1);
+	}
+	took = now() - start;
+	while (read(fds[0], &n, sizeof(n)) == (ssize_t)sizeof(n))
+		done += n;
+	printf("%.1f %lu %.3f\n", (double)done / took, done, took);
+}
+
+/* floor exec: fork, exec and wait, one after another. */
+static void
+run_exec(int argc, char **argv)
+{
+	unsigned long count, secs, i;
+	double start, deadline, took;
+	int devnull, status;
+	pid_t pid;
+
+	if (argc < 5)
+		usage();
+	count = number(argv[2], COUNT_MAX);
+	secs = number(argv[3], SECONDS_MAX);
+	if ((devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
+		fail("open /dev/null");
+	start = now();
+	deadline = start + (double)secs;
+	for (i = 0; i < count && now() < deadline; i++) {
+		if ((pid = fork()) < 0)
+			fail("fork");
+		if (pid == 0) {
+			if (dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 ||
+			    dup2(devnull, 2) < 0)
+				_exit(111);
+			execv(argv[4], argv + 4);
+			_exit(111);	/* as the status of "cannot run" */
+		}
+		if (waitpid(pid, &status, 0) < 0)
+			fail("wait");
+		if (!WIFEXITED(status) || WEXITSTATUS(status) == 111) {
+			fprintf(stderr, "floor: fatal: %s did not run\n",
+			    argv[4]);
+			exit(1);
+		}
+	}
+	took = now() - start;
+	printf("%.1f %lu %.3f\n", (double)i / took, i, took);
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 2)
+		usage();
+	if (strcmp(argv[1], "fsync") == 0)
+		run_fsync(argc, argv);
+	else if (strcmp(argv[1], "exec") == 0)
+		run_exec(argc, argv);
+	else
+		usage();
+	return 0;
+}
