@@ -188,6 +188,13 @@ time.sleep(8)' "$smtp" &
 	unit=$(in_root systemctl list-units --no-legend --state=running \
 	    'smtp-handler@*' | awk '{ print $1 }' | head -1)
 	pid=$(in_root systemctl show -p MainPID --value "$unit")
+	# "running" comes before the exec: until then the process is
+	# systemd's fork, setting up the sandbox, with systemd's environment.
+	for i in $(seq 1 50); do
+		[ "$(in_root cat "/proc/$pid/comm" 2>/dev/null)" = smtp-handler ] &&
+		    break
+		sleep 0.1
+	done
 	in_root cat "/proc/$pid/environ" | tr '\0' '\n' | grep -qx 'REMOTE_ADDR=127.0.0.1'
 	# The hardening holds: the handler's view of the file system is
 	# read-only outside the store, and it can gain no privileges.
