@@ -951,3 +951,19 @@ EOF
 	[ "$status" -eq 0 ]
 	only_second
 }
+
+@test "the users file missing at AUTH gets 454 4.7.0; the session goes on and a later AUTH works" {
+	need_root
+	smtp_start
+	smtp_expect 220
+	smtp_say EHLO client.test;		smtp_expect "250 "
+	mv "$USERS" "$T/users.saved"
+	# AUTH PLAIN of alice@example.com / alicepw
+	smtp_say 'AUTH PLAIN AGFsaWNlQGV4YW1wbGUuY29tAGFsaWNlcHc='
+	smtp_expect "454 4.7.0"
+	mv "$T/users.saved" "$USERS"
+	smtp_say 'AUTH PLAIN AGFsaWNlQGV4YW1wbGUuY29tAGFsaWNlcHc='
+	smtp_expect "235 2.7.0"
+	smtp_say QUIT;				smtp_expect 221
+	wait_exit "$SMTP_PID"
+}
