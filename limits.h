@@ -114,5 +114,7 @@
 #define LOG_TEXT_MAX		200
 /* One log line, fields included. */
 #define LOG_LINE_MAX		2048
+/* One structured field of a journal entry, "KEY=value". */
+#define LOG_FIELD_MAX		512
 
 #endif

@@ -7,13 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
-#include <sys/uio.h>
+#include <sys/un.h>
 #include <syslog.h>
 #include <unistd.h>
-
-#include <systemd/sd-journal.h>
 
 #include "limits.h"
 #include "log.h"
@@ -23,7 +22,7 @@
 
 static const char *progname = "mail";
 static int stderr_ok = -1;	/* fd 2 is not a socket; -1: not known yet */
-static int journal;		/* the journal is there to take our lines */
+static int journal = -1;	/* a datagram socket connected to the journal */
 
 /* Whether fatal messages may go to fd 2: never when it is a socket, since
  * under inetd-style launchers that socket is the client. */
@@ -40,11 +39,57 @@ may_print(void)
 void
 log_open(const char *prog)
 {
+	struct sockaddr_un sa = { .sun_family = AF_UNIX,
+	    .sun_path = JOURNAL_SOCKET };
+
 	progname = prog;
-	journal = access(JOURNAL_SOCKET, W_OK) == 0;
-	if (!journal)
+	/* The journal's own datagram protocol, as libsystemd speaks it,
+	 * without loading libsystemd's libraries into every session. */
+	journal = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (journal >= 0 &&
+	    connect(journal, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(journal);
+		journal = -1;
+	}
+	if (journal < 0)
 		openlog(prog, LOG_PID | LOG_NDELAY, LOG_MAIL);
 	(void)may_print();
+}
+
+/* Append one field, "KEY=value", to an entry of the journal's native
+ * protocol in buf: as a line, or, if the value holds a newline, as the
+ * key, a newline, the value's length (64 bits, little-endian) and the
+ * value.  Returns the new length, or size if it does not fit. */
+static size_t
+field(char *buf, size_t len, size_t size, const char *f)
+{
+	const char *eq = strchr(f, '='), *val;
+	size_t klen, vlen, i;
+	unsigned long long v;
+
+	if (eq == NULL)
+		return len;
+	val = eq + 1;
+	klen = (size_t)(eq - f);
+	vlen = strlen(val);
+	if (strchr(val, '\n') == NULL) {
+		if (size - len < klen + vlen + 2)
+			return size;
+		memcpy(buf + len, f, klen + 1 + vlen);
+		len += klen + 1 + vlen;
+	} else {
+		if (size - len < klen + vlen + 10)
+			return size;
+		memcpy(buf + len, f, klen);
+		len += klen;
+		buf[len++] = '\n';
+		for (i = 0, v = vlen; i < 8; i++, v >>= 8)
+			buf[len++] = (char)(v & 0xff);
+		memcpy(buf + len, val, vlen);
+		len += vlen;
+	}
+	buf[len++] = '\n';
+	return len;
 }
 
 /* Send msg with fields to the journal; returns 0, or -1 so that the
@@ -52,26 +97,21 @@ log_open(const char *prog)
 static int
 to_journal(int prio, const char *msg, const char *const *fields, size_t n)
 {
-	struct iovec iov[FIELDS_MAX + 4];
+	static char buf[LOG_LINE_MAX + FIELDS_MAX * LOG_FIELD_MAX];
 	char m[LOG_LINE_MAX], p[32], id[64];
-	size_t i, k = 0;
+	const char *head[] = { m, p, id, "SYSLOG_FACILITY=2" };	/* mail */
+	size_t i, len = 0;
 
 	snprintf(m, sizeof(m), "MESSAGE=%s", msg);
 	snprintf(p, sizeof(p), "PRIORITY=%d", prio);
 	snprintf(id, sizeof(id), "SYSLOG_IDENTIFIER=%s", progname);
-	iov[k].iov_base = m;
-	iov[k++].iov_len = strlen(m);
-	iov[k].iov_base = p;
-	iov[k++].iov_len = strlen(p);
-	iov[k].iov_base = id;
-	iov[k++].iov_len = strlen(id);
-	iov[k].iov_base = (char *)"SYSLOG_FACILITY=2";	/* mail */
-	iov[k++].iov_len = 17;
-	for (i = 0; i < n && i < FIELDS_MAX; i++) {
-		iov[k].iov_base = (char *)fields[i];
-		iov[k++].iov_len = strlen(fields[i]);
-	}
-	return sd_journal_sendv(iov, (int)k) < 0 ? -1 : 0;
+	for (i = 0; i < 4; i++)
+		len = field(buf, len, sizeof(buf), head[i]);
+	for (i = 0; i < n && i < FIELDS_MAX; i++)
+		len = field(buf, len, sizeof(buf), fields[i]);
+	if (len >= sizeof(buf))
+		return -1;
+	return send(journal, buf, len, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -1;
 }
 
 void
@@ -80,7 +120,7 @@ log_fields(int prio, const char *msg, const char *const *fields, size_t n)
 	char line[LOG_LINE_MAX];
 	size_t i, len;
 
-	if (journal && to_journal(prio, msg, fields, n) == 0)
+	if (journal >= 0 && to_journal(prio, msg, fields, n) == 0)
 		return;
 	/* syslog gets the fields as key=value words after the message. */
 	len = (size_t)snprintf(line, sizeof(line), "%s", msg);
