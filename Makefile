@@ -66,8 +66,10 @@ FUZZ_FLAGS = $(SAN_FLAGS) -DAUTH_FAIL_DELAY=0 -DSMTP_UNKNOWN_RCPT_DELAY=0 \
 PROGS	= smtp-handler pop3-handler listener mysmtpd mypopd mailpasswd
 # The handlers talk to the journal themselves (log.c); only the listener
 # needs libsystemd (socket activation, sd_notify).  Each library loaded
-# is paid for in every session's start-up.
-LIBS	= -lcrypt -lssl -lcrypto
+# is paid for in every session's start-up, so OpenSSL is not linked:
+# tls.c loads it with dlopen() when a certificate is configured
+# (libssl-dev provides its headers).
+LIBS	= -lcrypt
 LISTENER_LIBS = -lsystemd
 HEADERS	= limits.h lineio.h log.h users.h address.h mailstore.h config.h \
 	tls.h auth.h

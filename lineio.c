@@ -149,16 +149,15 @@ fill(struct io *io, long deadline)
 
 /* Append in[0..n) to the line, noting NULs and CRs; what does not fit is
  * dropped and flagged.  A CR is held back in *cr, since only the next
- * byte tells whether it is the CR of a CRLF. */
+ * byte tells whether it is the CR of a CRLF.  Runs of ordinary bytes are
+ * copied whole: DATA passes every octet of a message through here. */
 static void
 take(char *line, size_t max, size_t *len, int *flags, int *cr,
     const char *in, size_t n)
 {
-	size_t i;
+	size_t run, room;
 
-	for (i = 0; i < n; i++) {
-		char c = in[i];
-
+	while (n > 0) {
 		if (*cr) {
 			*flags |= LINE_BARE_CR;
 			*cr = 0;
@@ -167,16 +166,33 @@ take(char *line, size_t max, size_t *len, int *flags, int *cr,
 			else
 				*flags |= LINE_TOOLONG;
 		}
-		if (c == '\r') {
-			*cr = 1;
-			continue;
-		}
-		if (c == '\0')
-			*flags |= LINE_NUL;
-		if (*len < max)
-			line[(*len)++] = c;
-		else
+		for (run = 0; run < n && in[run] != '\r' && in[run] != '\0';
+		    run++)
+			;
+		room = max - *len;
+		if (run > room) {
 			*flags |= LINE_TOOLONG;
+			memcpy(line + *len, in, room);
+			*len = max;
+		} else {
+			memcpy(line + *len, in, run);
+			*len += run;
+		}
+		in += run;
+		n -= run;
+		if (n == 0)
+			break;
+		if (*in == '\r')
+			*cr = 1;
+		else {
+			*flags |= LINE_NUL;
+			if (*len < max)
+				line[(*len)++] = '\0';
+			else
+				*flags |= LINE_TOOLONG;
+		}
+		in++;
+		n--;
 	}
 }
 
