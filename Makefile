@@ -55,9 +55,10 @@ PROJ_LDFLAGS = -pie -Wl,-z,relro -Wl,-z,now
 SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
 
-# make fuzz [FUZZ_TARGET=smtp|pop3] [FUZZ_SECONDS=N]: AFL++ on a handler,
-# built with the sanitizers and without the failed-login and unknown-
-# recipient delays.
+# make fuzz [FUZZ_TARGET=smtp|pop3|smtp-proxy|pop3-proxy] [FUZZ_SECONDS=N]:
+# AFL++ on a handler (the -proxy targets behind a trusted PROXY protocol
+# source, fuzz/run.sh), built with the sanitizers and without the
+# failed-login and unknown-recipient delays.
 FUZZ_TARGET = smtp
 FUZZ_SECONDS = 1800
 FUZZ_FLAGS = $(SAN_FLAGS) -DAUTH_FAIL_DELAY=0 -DSMTP_UNKNOWN_RCPT_DELAY=0 \
@@ -71,11 +72,12 @@ PROGS	= smtp-handler pop3-handler listener mysmtpd mypopd mailpasswd
 # (libssl-dev provides its headers).
 LIBS	= -lcrypt
 LISTENER_LIBS = -lsystemd
-HEADERS	= limits.h lineio.h log.h users.h address.h mailstore.h config.h \
-	tls.h auth.h
+HEADERS	= limits.h lineio.h log.h users.h address.h mailstore.h \
+	mailstore-lock.h config.h tls.h auth.h proxy.h
 
 COMMON	= $(B)/lineio.o $(B)/log.o $(B)/users.o $(B)/address.o $(B)/config.o \
-	$(B)/mailstore.o $(B)/tls.o $(B)/auth.o
+	$(B)/mailstore.o $(B)/mailstore-lock.o $(B)/tls.o $(B)/auth.o \
+	$(B)/proxy.o
 
 all: $(PROGS:%=$(B)/%)
 
@@ -92,27 +94,27 @@ $(B)/pop3-handler: $(B)/pop3-handler.o $(COMMON)
 $(B)/mailpasswd: $(B)/mailpasswd.o $(B)/log.o $(B)/address.o $(B)/users.o
 	$(CC) $(PROJ_LDFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lcrypt
 
-$(B)/listener: $(B)/listener.o $(B)/log.o
+$(B)/listener: $(B)/listener.o $(B)/log.o $(B)/proxy.o
 	$(CC) $(PROJ_LDFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LISTENER_LIBS)
 
 # mysmtpd and mypopd are the listener with a built-in handler, as in the
 # original assignment: "mysmtpd PORT", "mypopd PORT".
-$(B)/listener.o: listener.c limits.h log.h
+$(B)/listener.o: listener.c limits.h log.h proxy.h
 	@mkdir -p $(B)
 	$(CC) $(PROJ_CFLAGS) $(CFLAGS) -c -o $@ listener.c
 
-$(B)/mysmtpd.o: listener.c limits.h log.h
+$(B)/mysmtpd.o: listener.c limits.h log.h proxy.h
 	@mkdir -p $(B)
 	$(CC) $(PROJ_CFLAGS) $(CFLAGS) -DLISTEN_PROTO_SMTP -c -o $@ listener.c
 
-$(B)/mypopd.o: listener.c limits.h log.h
+$(B)/mypopd.o: listener.c limits.h log.h proxy.h
 	@mkdir -p $(B)
 	$(CC) $(PROJ_CFLAGS) $(CFLAGS) -DLISTEN_PROTO_POP3 -c -o $@ listener.c
 
-$(B)/mysmtpd: $(B)/mysmtpd.o $(B)/log.o
+$(B)/mysmtpd: $(B)/mysmtpd.o $(B)/log.o $(B)/proxy.o
 	$(CC) $(PROJ_LDFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LISTENER_LIBS)
 
-$(B)/mypopd: $(B)/mypopd.o $(B)/log.o
+$(B)/mypopd: $(B)/mypopd.o $(B)/log.o $(B)/proxy.o
 	$(CC) $(PROJ_LDFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LISTENER_LIBS)
 
 deps:

@@ -42,6 +42,8 @@ static const char smtp_help[] =
 "                           (default: only to clients on this host)\n"
 "  -S, --submission         the submission role (ports 587, 465): AUTH\n"
 "                           before MAIL, and only the user's own sender\n"
+"  -x, --proxy LIST         take a PROXY protocol header (v1 or v2) from\n"
+"                           these addresses or prefixes (a,b/n,...)\n"
 "  -U, --user NAME          started as root, become NAME before reading\n"
 "                           any input\n"
 "      --check              check the configuration and exit\n"
@@ -62,6 +64,8 @@ static const char pop3_help[] =
 "                           995); needs -c and -k\n"
 "  -P, --plaintext-auth     offer USER, PASS and AUTH without TLS to any\n"
 "                           client (default: only to clients on this host)\n"
+"  -x, --proxy LIST         take a PROXY protocol header (v1 or v2) from\n"
+"                           these addresses or prefixes (a,b/n,...)\n"
 "  -U, --user NAME          started as root, become NAME before reading\n"
 "                           any input\n"
 "      --check              check the configuration and exit\n"
@@ -82,6 +86,7 @@ static const struct option longopts[] = {
 	{ "submission", no_argument, NULL, 'S' },
 	{ "check", no_argument, NULL, 'C' },
 	{ "user", required_argument, NULL, 'U' },
+	{ "proxy", required_argument, NULL, 'x' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -133,11 +138,28 @@ defaults(struct config *c)
 	c->host = host_ok(c->hostbuf) ? c->hostbuf : "localhost";
 }
 
+/* -x LIST: add LIST to the trusted PROXY sources; -x may be repeated. */
+static void
+proxies(struct config *c, const char *list)
+{
+	struct proxy_list l;
+
+	if (proxy_list_parse(&l, list) < 0 ||
+	    l.n > PROXY_TRUST_MAX - c->proxies.n)
+		usage_error("-x needs up to %d addresses or prefixes "
+		    "such as 10.0.0.5,192.168.0.0/16,2001:db8::/32, with no "
+		    "bits set past a prefix: %s", PROXY_TRUST_MAX, list);
+	memcpy(c->proxies.nets + c->proxies.n, l.nets,
+	    l.n * sizeof(l.nets[0]));
+	c->proxies.n += l.n;
+	c->proxy = 1;
+}
+
 void
 config_parse(struct config *c, enum proto proto, int argc, char **argv)
 {
-	const char *opts = proto == PROTO_SMTP ? "+u:d:n:p:s:r:t:c:k:TPSU:h" :
-	    "+u:d:n:t:c:k:TPU:h";
+	const char *opts = proto == PROTO_SMTP ? "+u:d:n:p:s:r:t:c:k:TPSU:x:h" :
+	    "+u:d:n:t:c:k:TPU:x:h";
 	int ch;
 
 	defaults(c);
@@ -175,6 +197,7 @@ config_parse(struct config *c, enum proto proto, int argc, char **argv)
 		case 'S': c->submission = 1; break;
 		case 'C': c->check = 1; break;
 		case 'U': c->user = optarg; break;
+		case 'x': proxies(c, optarg); break;
 		case 'h':
 			fputs(proto == PROTO_SMTP ? smtp_help : pop3_help,
 			    stdout);
@@ -266,4 +289,36 @@ config_setup(struct config *c, enum proto proto, int argc, char **argv,
 	die(err == ENOENT || err == EACCES || err == ENOTDIR || err == EISDIR ||
 	    err == ELOOP ? EXIT_USAGE : EXIT_TEMP,
 	    "unable to read users file %s: %s", c->users_path, strerror(err));
+}
+
+int
+config_client(const struct config *c, char *peer, char *proxy, size_t size,
+    const char **why)
+{
+	/* 127.0.0.0/8 and ::1 (an IPv4-mapped client is matched as IPv4). */
+	static const struct proxy_list loopback = { 2, {
+		{ AF_INET, { 127 }, 8 },
+		{ AF_INET6, { [15] = 1 }, 128 }
+	} };
+	struct proxy_hdr h;
+
+	io_peer(peer, size);
+	proxy[0] = '\0';
+	if (!c->proxy || !proxy_trusted(&c->proxies, peer))
+		return io_local();
+	snprintf(proxy, size, "%s", peer);
+	/* A proxy sends its header at once, before any byte of its
+	 * client's, so it gets PROXY_TIMEOUT; or -t, if that is shorter,
+	 * since -t bounds every wait of the session. */
+	if (proxy_read(0, c->timeout < PROXY_TIMEOUT ? c->timeout :
+	    PROXY_TIMEOUT, &h) < 0) {
+		*why = h.why;
+		return -1;
+	}
+	if (h.local)
+		return io_local();
+	snprintf(peer, size, "%s", h.src);
+	/* Passwords in clear only from this host (plain_ok): the client's
+	 * address decides, not the proxy's. */
+	return proxy_trusted(&loopback, peer);
 }

@@ -5,6 +5,7 @@
 #define CONFIG_H
 
 #include "lineio.h"
+#include "proxy.h"
 #include "users.h"
 
 enum proto { PROTO_SMTP, PROTO_POP3 };
@@ -25,6 +26,8 @@ struct config {
 	int	submission;	/* -S: the submission role, SMTP only */
 	int	check;		/* --check: validate and exit */
 	const char *user;	/* -U: the user to become when started as root */
+	struct proxy_list proxies;	/* -x: the trusted PROXY sources */
+	int	proxy;		/* -x given */
 	char	hostbuf[256];
 };
 
@@ -40,5 +43,16 @@ void	config_parse(struct config *c, enum proto proto, int argc,
  * program exits with EXIT_USAGE. */
 void	config_setup(struct config *c, enum proto proto, int argc,
 	    char **argv, struct io *io, struct users *u);
+
+/* The session's client.  Writes the connection's peer (io_peer) into
+ * peer and "" into proxy, both of size octets, and returns whether the
+ * client is on this host (io_local).  With -x, when that peer is in the
+ * list, reads its PROXY header from standard input first: the peer
+ * becomes the proxy, the client the one the header names, on this host
+ * only if its address is loopback; a LOCAL or UNKNOWN header keeps the
+ * connection's own.  Returns -1, with the proxy in proxy and *why set,
+ * when a trusted peer sends no valid header in time. */
+int	config_client(const struct config *c, char *peer, char *proxy,
+	    size_t size, const char **why);
 
 #endif

@@ -87,6 +87,25 @@
 /* Maildir: a file left in tmp/ for 36 hours is an orphan of a crash and
  * is removed (the rule of the Maildir specification). */
 #define STORE_TMP_AGE		(36L * 60 * 60)
+/* The POP3 maildrop lock file (mailstore-lock.c, "The maildrop lock"),
+ * which holds across hosts sharing the store.  A live session rewrites its
+ * mtime at each command, and while it sends a listing or a message, but
+ * at most once in this many seconds: on NFS each rewrite is a round trip
+ * to the server.  Also the age at which the lock of a session breaking a
+ * stale lock, which lives for a few system calls, was left by a crash. */
+#define STORE_LOCK_REFRESH	60
+/* Seconds after its last rewrite at which another host may take a lock
+ * as stale (its holder's host crashed).  Between two rewrites a live
+ * session waits for its client at most three times its timeout (a flush
+ * that filled the buffer, the flush of the rest, the wait for the next
+ * command), plus STORE_LOCK_REFRESH: 1860 s with POP3_TIMEOUT; an hour
+ * is about twice that, and leaves room for clocks that differ.  With a
+ * -t over 1180 s an idle session can look stale (pop3-handler(8)). */
+#define STORE_LOCK_STALE	3600
+/* Rounds of create, judge and break before a login gives up with
+ * [IN-USE]: a round is lost only to another session that took or broke
+ * the lock at the same moment, which then holds it. */
+#define STORE_LOCK_TRIES	3
 
 /* I/O */
 
@@ -109,6 +128,20 @@
  * memory or processes, so that a ready socket neither spins the CPU nor
  * floods the log, yet a freed resource is used soon. */
 #define LISTEN_PAUSE_MS		1000
+
+/* PROXY protocol (HAProxy's specification, versions 1 and 2) */
+
+/* Section 2.1: a version 1 header is at most 107 octets with its CRLF. */
+#define PROXY_V1_MAX		107
+/* Section 2.2: a version 2 header is 16 octets and a 16-bit length of
+ * addresses and TLVs; HAProxy's, with the TLVs it may add, stay far
+ * below this, and a longer one is refused rather than buffered. */
+#define PROXY_V2_MAX		(16 + 2048)
+/* Seconds a trusted proxy has to send the whole header: it sends it
+ * at once, before any byte of the client's (section 2). */
+#define PROXY_TIMEOUT		10
+/* Entries of -x (trusted proxy addresses or prefixes). */
+#define PROXY_TRUST_MAX		32
 
 /* Logging: peer-supplied text is cut to this before it is logged. */
 #define LOG_TEXT_MAX		200

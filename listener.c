@@ -7,7 +7,10 @@
  * installed beside them.
  *
  * The listener speaks no protocol and reads nothing from clients: it
- * accepts, counts sessions (in all and per source address) and forks.
+ * accepts, counts sessions (in all and per source address) and spawns.
+ * From a trusted proxy (-x) it peeks at the PROXY header, without taking
+ * a byte of it, to count the session under the client's address; the
+ * session reads the header itself.
  * With PORT "-" it takes its listening sockets from systemd (Accept=no)
  * and reports readiness and its sessions through sd_notify().  It logs
  * to the journal or syslog only; fd 2 is left to the programs for their
@@ -22,17 +25,20 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <systemd/sd-daemon.h>
 
 #include "limits.h"
 #include "log.h"
+#include "proxy.h"
 
 #if defined(LISTEN_PROTO_SMTP)
 #define PROGNAME	"mysmtpd"
@@ -50,18 +56,18 @@
 #endif
 
 #ifdef HANDLER
-#define OPTSTRING	"+:b:c:C:h"
+#define OPTSTRING	"+:b:c:C:x:h"
 #define USAGE \
-	"usage: " PROGNAME " [-b ADDR]... [-c MAX] [-C MAX] PORT" \
-	" [HANDLER-OPTION...]\n" \
+	"usage: " PROGNAME " [-b ADDR]... [-c MAX] [-C MAX] [-x LIST] PORT\n" \
+	"       [HANDLER-OPTION...]\n" \
 	"Run " HANDLER ", from the directory of " PROGNAME ", with the\n" \
 	"HANDLER-OPTIONs for each connection to TCP PORT (\"-\": the\n" \
 	"sockets systemd passes).\n"
 #else
-#define OPTSTRING	"+:b:c:C:m:h"
+#define OPTSTRING	"+:b:c:C:m:x:h"
 #define USAGE \
-	"usage: listener [-b ADDR]... [-c MAX] [-C MAX] [-m TEXT] PORT" \
-	" PROGRAM [ARG...]\n" \
+	"usage: listener [-b ADDR]... [-c MAX] [-C MAX] [-m TEXT] [-x LIST]" \
+	" PORT\n       PROGRAM [ARG...]\n" \
 	"Run PROGRAM with ARGs for each connection to TCP PORT (\"-\": the\n" \
 	"sockets systemd passes), with the connection on its standard\n" \
 	"input and output.\n"
@@ -71,6 +77,44 @@
 struct session {
 	pid_t	pid;
 	char	ip[INET6_ADDRSTRLEN];
+};
+
+/* Who a connection is from. */
+enum via {
+	DIRECT,		/* the peer itself */
+	PROXIED,	/* the client a trusted peer's PROXY header names */
+	PROXY_LOCAL	/* a trusted peer's header without a client (LOCAL or
+			 * UNKNOWN: its health checks): the peer itself */
+};
+
+/* An accepted connection: its peer, which the session's environment
+ * describes, and the client it is counted under for -C. */
+struct conn {
+	int		 fd;
+	char		 peer[INET6_ADDRSTRLEN];
+	unsigned	 peer_port;
+	char		 client[INET6_ADDRSTRLEN];
+	unsigned	 client_port;
+	enum via	 via;
+	size_t		 hdrlen;	/* octets of the PROXY header */
+	int		 lowat;		/* SO_RCVLOWAT was raised */
+};
+
+/* Room for describe(): two addresses, two ports and a few words. */
+#define WHO_MAX		(2 * INET6_ADDRSTRLEN + 64)
+
+/* A connection from a trusted proxy whose header has not all come. */
+struct pending {
+	struct conn	 c;
+	long long	 deadline;	/* CLOCK_MONOTONIC, in ms */
+};
+
+/* What a look at a PROXY header found. */
+enum peek {
+	PEEK_DONE,	/* a whole header: the client is known */
+	PEEK_MORE,	/* a correct start: wait for the rest */
+	PEEK_BAD,	/* no header, or a bad one */
+	PEEK_GONE	/* the proxy left, or the connection failed */
 };
 
 struct listener {
@@ -88,6 +132,14 @@ struct listener {
 	char		*refuse;	/* refusal line with CRLF, or NULL */
 	size_t		 refuselen;
 	char		**argv;		/* program to run and its arguments */
+	char		*proxy_args[PROXY_TRUST_MAX];	/* each -x, as given */
+	size_t		 nproxy_args;
+	struct proxy_list proxies;	/* -x: the trusted proxies */
+	struct pending	*pending;	/* max slots, the first npending used */
+	unsigned long	 npending;	/* counted with sessions against -c */
+	struct pollfd	*pfd;		/* sockets, self-pipe, then pending */
+	char		**env;		/* a session's environment */
+	size_t		 nenv;		/* inherited entries in env */
 };
 
 /* The self-pipe: the signal handler writes a byte to wake[1], so that
@@ -100,14 +152,6 @@ static void __attribute__((noreturn))
 fail(const char *what)
 {
 	die(EXIT_TEMP, "unable to %s: %s", what, strerror(errno));
-}
-
-/* In a child: log why it cannot become the session, and give up. */
-static void __attribute__((noreturn))
-child_fail(const char *what)
-{
-	log_msg(LOG_ERR, "unable to %s: %s", what, strerror(errno));
-	_exit(EXIT_TEMP);
 }
 
 /* Store the decimal number s in *out if it lies in min..max.  Digits only:
@@ -248,16 +292,23 @@ handler_path(void)
 static void
 handler_setup(struct listener *l, int argc, char **argv)
 {
-	static char check[] = "--check";
+	static char check[] = "--check", x[] = "-x";
 	char **args;
+	size_t i = 0, j;
 	int status;
 
-	args = calloc((size_t)argc + 3, sizeof(*args));
+	args = calloc((size_t)argc + 2 * l->nproxy_args + 3, sizeof(*args));
 	if (args == NULL)
 		fail("allocate memory");
-	args[0] = handler_path();
-	args[1] = check;
-	memcpy(args + 2, argv, (size_t)argc * sizeof(*args));
+	args[i++] = handler_path();
+	args[i++] = check;
+	/* Our -x lists go first, so that one option tells both of us which
+	 * peers send a header: the handler reads it, we only peek. */
+	for (j = 0; j < l->nproxy_args; j++) {
+		args[i++] = x;
+		args[i++] = l->proxy_args[j];
+	}
+	memcpy(args + i, argv, (size_t)argc * sizeof(*args));
 	status = run_wait(args);
 	if (status != EXIT_NORMAL)
 		exit(status);
@@ -284,6 +335,15 @@ help(void)
 #ifndef HANDLER
 	    "  -m TEXT     send TEXT and CRLF to a connection refused because"
 	    " of -c or\n              -C; without -m it is just closed\n"
+#endif
+	    "  -x LIST     trusted proxies (addresses or CIDR prefixes, comma-"
+	    "separated):\n              a connection from one starts with a"
+	    " PROXY header, and -C\n              counts its session under"
+	    " the client the header names;\n"
+#ifdef HANDLER
+	    "              passed on to " HANDLER ", which reads the header\n"
+#else
+	    "              PROGRAM must read the header itself\n"
 #endif
 	    "  -h, --help  show this help\n", LISTEN_ADDRS_MAX,
 	    LISTEN_SESSIONS_DEFAULT) < 0 || fflush(stdout) == EOF)
@@ -314,6 +374,25 @@ set_refuse(struct listener *l, const char *text)
 	memcpy(l->refuse, text, len);
 	memcpy(l->refuse + len, "\r\n", 3);
 	l->refuselen = len + 2;
+}
+
+/* -x LIST: add LIST to the trusted proxies, as the handlers do, and
+ * keep it as given, for the handler. */
+static void
+add_proxies(struct listener *l, char *list)
+{
+	struct proxy_list more;
+
+	if (proxy_list_parse(&more, list) < 0 ||
+	    more.n > PROXY_TRUST_MAX - l->proxies.n)
+		usage_error("bad -x list: %s (at most %d numeric addresses or "
+		    "prefixes in all, such as 10.0.0.5,192.168.0.0/16)", list,
+		    PROXY_TRUST_MAX);
+	memcpy(l->proxies.nets + l->proxies.n, more.nets,
+	    more.n * sizeof(more.nets[0]));
+	l->proxies.n += more.n;
+	/* Every list holds an entry, so PROXY_TRUST_MAX lists at most. */
+	l->proxy_args[l->nproxy_args++] = list;
 }
 
 static void
@@ -354,6 +433,9 @@ parse_options(int argc, char **argv, struct listener *l)
 			set_refuse(l, optarg);
 			break;
 #endif
+		case 'x':
+			add_proxies(l, optarg);
+			break;
 		case 'h':
 			help();
 		case ':':
@@ -524,74 +606,122 @@ setup_signals(void)
 		fail("unblock signals");
 }
 
-/* In a child: give the program the signal state of a fresh process, for
- * ignored signals (SIGPIPE here) would survive execv(). */
-static void
-default_signals(void)
-{
-	struct sigaction sa;
-	int sig;
+/* The variables that describe a connection, as tcpserver sets them.
+ * Values inherited from our own environment must not pass for facts
+ * about a connection: the session gets these, or none of them. */
+static const char *const conn_vars[] = {
+	"PROTO", "TCPREMOTEIP", "TCPREMOTEPORT", "TCPLOCALIP",
+	"TCPLOCALPORT", "TCPREMOTEHOST", "TCPREMOTEINFO", "TCPLOCALHOST"
+};
+#define CONN_SET	5	/* the first five are set; no names are looked up */
 
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = SIG_DFL;
-	for (sig = 1; sig < NSIG; sig++) {
-		/* SIGKILL, SIGSTOP and the C library's own signals cannot
-		 * be changed: EINVAL for them is expected. */
-		if (sigaction(sig, &sa, NULL) < 0 && errno != EINVAL)
-			child_fail("reset signals");
-	}
-	if (sigprocmask(SIG_SETMASK, &sa.sa_mask, NULL) < 0)
-		child_fail("reset the signal mask");
+/* Whether the variable name[0..len) is one of conn_vars. */
+static int
+is_conn_var(const char *name, size_t len)
+{
+	size_t k;
+
+	for (k = 0; k < sizeof(conn_vars) / sizeof(conn_vars[0]); k++)
+		if (strlen(conn_vars[k]) == len &&
+		    memcmp(conn_vars[k], name, len) == 0)
+			return 1;
+	return 0;
 }
 
-/* In a child: describe the connection on fd 0 in the environment. */
+/* Make l->env: our environment without conn_vars, and CONN_SET free
+ * slots for a session's before the final NULL. */
 static void
-set_env(const char *ip, unsigned port)
+env_setup(struct listener *l)
 {
+	extern char **environ;
+	size_t i, j, n, len;
+
+	for (n = 0; environ[n] != NULL; n++)
+		;
+	if ((l->env = calloc(n + CONN_SET + 1, sizeof(*l->env))) == NULL)
+		fail("allocate memory");
+	for (i = j = 0; i < n; i++) {
+		for (len = 0; environ[i][len] != '\0' &&
+		    environ[i][len] != '='; len++)
+			;
+		if (!is_conn_var(environ[i], len))
+			l->env[j++] = environ[i];
+	}
+	l->nenv = j;
+}
+
+/* Fill the session's slots of l->env for connection c.  Returns 0, or -1
+ * (logged) when its local address is unknown. */
+static int
+env_conn(struct listener *l, const struct conn *c)
+{
+	static char vars[CONN_SET][16 + INET6_ADDRSTRLEN];
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
-	char lip[INET6_ADDRSTRLEN], rport[8], lport[8];
+	char lip[INET6_ADDRSTRLEN];
 	unsigned lp;
 
-	if (getsockname(0, (struct sockaddr *)&ss, &len) < 0)
-		child_fail("get the local address");
+	if (getsockname(c->fd, (struct sockaddr *)&ss, &len) < 0) {
+		log_msg(LOG_ERR, "unable to get the local address of a "
+		    "connection from %s: %s", c->peer, strerror(errno));
+		return -1;
+	}
 	addr_text(&ss, lip, sizeof(lip), &lp);
-	snprintf(rport, sizeof(rport), "%u", port);
-	snprintf(lport, sizeof(lport), "%u", lp);
-	/* No names are looked up, and values inherited from our own
-	 * environment must not pass for facts about this connection. */
-	if (setenv("PROTO", "TCP", 1) < 0 ||
-	    setenv("TCPREMOTEIP", ip, 1) < 0 ||
-	    setenv("TCPREMOTEPORT", rport, 1) < 0 ||
-	    setenv("TCPLOCALIP", lip, 1) < 0 ||
-	    setenv("TCPLOCALPORT", lport, 1) < 0 ||
-	    unsetenv("TCPREMOTEHOST") < 0 || unsetenv("TCPREMOTEINFO") < 0 ||
-	    unsetenv("TCPLOCALHOST") < 0)
-		child_fail("set the environment");
+	/* Of the connection itself: behind a proxy, of the proxy. */
+	snprintf(vars[0], sizeof(vars[0]), "PROTO=TCP");
+	snprintf(vars[1], sizeof(vars[1]), "TCPREMOTEIP=%s", c->peer);
+	snprintf(vars[2], sizeof(vars[2]), "TCPREMOTEPORT=%u", c->peer_port);
+	snprintf(vars[3], sizeof(vars[3]), "TCPLOCALIP=%s", lip);
+	snprintf(vars[4], sizeof(vars[4]), "TCPLOCALPORT=%u", lp);
+	for (lp = 0; lp < CONN_SET; lp++)
+		l->env[l->nenv + lp] = vars[lp];
+	l->env[l->nenv + CONN_SET] = NULL;
+	return 0;
 }
 
-/* In a child: make connection fd the session and run the program. */
-static void __attribute__((noreturn))
-child(struct listener *l, int fd, const char *ip, unsigned port)
+/* Start the program on connection c: c->fd on fds 0 and 1, every other
+ * descriptor above 2 closed, every signal at its default and unblocked,
+ * as in a fresh process (an ignored SIGPIPE would survive exec).
+ * posix_spawn() rather than fork(): the child shares our memory until it
+ * execs, so no page tables are copied for each session, and a failed
+ * exec comes back as an error here.  (The C library blocks signals
+ * around the clone and resets our handlers in the child, so that it
+ * never runs one.)  Returns the pid, or -1 with errno set. */
+static pid_t
+start(struct listener *l, const struct conn *c)
 {
-	int one = 1;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t sa;
+	sigset_t all, none;
+	pid_t pid;
+	int err;
 
-	default_signals();
-	/* Replies are whole lines written at once; Nagle's algorithm would
-	 * only hold back the next one. */
-	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0)
-		log_msg(LOG_WARNING, "unable to set TCP_NODELAY: %s",
-		    strerror(errno));
-	if (dup2(fd, 0) < 0 || dup2(fd, 1) < 0)
-		child_fail("move the connection to fds 0 and 1");
-	/* Every fd above 2 is closed by execv(), not now, so that syslog
-	 * still works if execv() fails. */
-	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-		closefrom(3);
-	set_env(ip, port);
-	execv(l->argv[0], l->argv);
-	child_fail("run the program");
+	sigfillset(&all);
+	sigemptyset(&none);
+	if ((err = posix_spawn_file_actions_init(&fa)) != 0) {
+		errno = err;
+		return -1;
+	}
+	if ((err = posix_spawnattr_init(&sa)) != 0) {
+		posix_spawn_file_actions_destroy(&fa);
+		errno = err;
+		return -1;
+	}
+	if ((err = posix_spawn_file_actions_adddup2(&fa, c->fd, 0)) == 0 &&
+	    (err = posix_spawn_file_actions_adddup2(&fa, c->fd, 1)) == 0 &&
+	    (err = posix_spawn_file_actions_addclosefrom_np(&fa, 3)) == 0 &&
+	    (err = posix_spawnattr_setsigdefault(&sa, &all)) == 0 &&
+	    (err = posix_spawnattr_setsigmask(&sa, &none)) == 0 &&
+	    (err = posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETSIGDEF |
+	    POSIX_SPAWN_SETSIGMASK)) == 0)
+		err = posix_spawn(&pid, l->argv[0], &fa, &sa, l->argv, l->env);
+	posix_spawnattr_destroy(&sa);
+	posix_spawn_file_actions_destroy(&fa);
+	if (err != 0) {
+		errno = err;
+		return -1;
+	}
+	return pid;
 }
 
 /* Tell systemd, when it started us, how many sessions run. */
@@ -635,85 +765,314 @@ track(struct listener *l, pid_t pid, const char *ip)
 	}
 }
 
-/* Send the refusal, if any, without waiting for the client, and close. */
-static void
-refuse(struct listener *l, int fd, const char *ip, unsigned port)
+/* Write who c is from into buf, for the log: "ADDR port N", and the
+ * proxy it came through. */
+static const char *
+describe(const struct conn *c, char *buf, size_t size)
 {
-	if (l->refuse != NULL && send(fd, l->refuse, l->refuselen,
-	    MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
-		log_msg(LOG_INFO, "unable to send refusal to %s port %u: %s",
-		    ip, port, strerror(errno));
-	if (close(fd) < 0)
+	switch (c->via) {
+	case PROXIED:
+		snprintf(buf, size, "%s port %u via proxy %s port %u",
+		    c->client, c->client_port, c->peer, c->peer_port);
+		break;
+	case PROXY_LOCAL:
+		snprintf(buf, size, "proxy %s port %u (PROXY header without "
+		    "a client)", c->peer, c->peer_port);
+		break;
+	default:
+		snprintf(buf, size, "%s port %u", c->peer, c->peer_port);
+		break;
+	}
+	return buf;
+}
+
+/* Close connection c, which is no session. */
+static void
+close_conn(struct conn *c)
+{
+	if (close(c->fd) < 0)
 		log_msg(LOG_ERR, "unable to close: %s", strerror(errno));
+	c->fd = -1;
+}
+
+/* Send the refusal, if any, without waiting for the client, and close.
+ * A PROXY header we peeked at is taken first: closing a socket with
+ * unread octets resets it, and the reset could overtake the refusal on
+ * its way through the proxy. */
+static void
+refuse(struct listener *l, struct conn *c)
+{
+	unsigned char buf[PROXY_V2_MAX];
+	char who[WHO_MAX];
+
+	if (c->hdrlen > 0 && recv(c->fd, buf, c->hdrlen, MSG_DONTWAIT) < 0)
+		log_msg(LOG_INFO, "unable to read the PROXY header of %s: %s",
+		    describe(c, who, sizeof(who)), strerror(errno));
+	if (l->refuse != NULL && send(c->fd, l->refuse, l->refuselen,
+	    MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		log_msg(LOG_INFO, "unable to send refusal to %s: %s",
+		    describe(c, who, sizeof(who)), strerror(errno));
+	close_conn(c);
 	l->refused++;
-	log_msg(LOG_INFO, "refused %s port %u: %lu sessions running, %lu "
-	    "from that address", ip, port, l->sessions, from_source(l, ip));
+	if (l->proxies.n > 0)
+		log_msg(LOG_INFO, "refused %s: %lu sessions running, %lu "
+		    "waiting for a PROXY header, %lu from that address",
+		    describe(c, who, sizeof(who)), l->sessions, l->npending,
+		    from_source(l, c->client));
+	else
+		log_msg(LOG_INFO, "refused %s: %lu sessions running, %lu from "
+		    "that address", describe(c, who, sizeof(who)),
+		    l->sessions, from_source(l, c->client));
 	notify_status(l);
 }
 
-/* Start the session of connection fd in a child.  Return -1 if fork()
- * failed, so that the caller rests before accepting again. */
+/* Start the session of connection c.  Return -1 if it could not start
+ * (no processes or memory), so that the caller rests before accepting
+ * again. */
 static int
-spawn(struct listener *l, int fd, const char *ip, unsigned port)
+spawn(struct listener *l, struct conn *c)
 {
-	sigset_t all, old;
+	static const int one = 1;
+	char who[WHO_MAX];
 	pid_t pid;
 
-	/* Signals stay blocked across fork(), so that the child never runs
-	 * our handler, which would wake us through the self-pipe. */
-	sigfillset(&all);
-	if (sigprocmask(SIG_BLOCK, &all, &old) < 0)
-		fail("block signals");
-	pid = fork();
-	if (pid == 0)
-		child(l, fd, ip, port);
-	if (pid < 0)
-		log_msg(LOG_ERR, "unable to fork: %s", strerror(errno));
-	if (sigprocmask(SIG_SETMASK, &old, NULL) < 0)
-		fail("unblock signals");
-	if (pid < 0) {
-		refuse(l, fd, ip, port);
+	/* Replies are whole lines written at once; Nagle's algorithm would
+	 * only hold back the next one. */
+	if (setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one,
+	    sizeof(one)) < 0)
+		log_msg(LOG_WARNING, "unable to set TCP_NODELAY: %s",
+		    strerror(errno));
+	if (env_conn(l, c) < 0) {
+		refuse(l, c);
+		return 0;
+	}
+	if ((pid = start(l, c)) < 0) {
+		log_msg(LOG_ERR, "unable to run %s: %s", l->argv[0],
+		    strerror(errno));
+		refuse(l, c);
 		return -1;
 	}
-	if (close(fd) < 0)
-		log_msg(LOG_ERR, "unable to close: %s", strerror(errno));
+	close_conn(c);
 	l->sessions++;
-	track(l, pid, ip);
-	log_msg(LOG_INFO, "pid %ld: connection from %s port %u", (long)pid,
-	    ip, port);
+	track(l, pid, c->client);
+	log_msg(LOG_INFO, "pid %ld: connection from %s", (long)pid,
+	    describe(c, who, sizeof(who)));
 	notify_status(l);
 	return 0;
 }
 
-/* Accept one connection on lfd and start or refuse its session.  Return
- * -1 when the caller should rest before accepting again. */
+/* Start c's session, or refuse it when it would go over -c or -C.
+ * Return -1 when the caller should rest before accepting again. */
+static int
+admit(struct listener *l, struct conn *c)
+{
+	static const int one = 1;
+	char who[WHO_MAX];
+
+	if (l->sessions + l->npending >= l->max ||
+	    (l->per_source > 0 && from_source(l, c->client) >=
+	    l->per_source)) {
+		refuse(l, c);
+		return 0;
+	}
+	/* The session reads its socket as any other would. */
+	if (c->lowat && setsockopt(c->fd, SOL_SOCKET, SO_RCVLOWAT, &one,
+	    sizeof(one)) < 0) {
+		log_msg(LOG_ERR, "unable to reset SO_RCVLOWAT for %s: %s",
+		    describe(c, who, sizeof(who)), strerror(errno));
+		close_conn(c);
+		return 0;
+	}
+	return spawn(l, c);
+}
+
+/* Milliseconds on the monotonic clock. */
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
+		fail("read the clock");
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Look at the PROXY header at the start of c's connection without
+ * taking an octet of it: the session reads the header itself, and may
+ * find the client's first octets right behind it.  hup says that poll()
+ * saw the proxy stop sending.  On PEEK_DONE the client is filled in; on
+ * PEEK_BAD and PEEK_GONE, *why says what went wrong. */
+static enum peek
+peek_header(struct conn *c, int hup, const char **why)
+{
+	unsigned char buf[PROXY_V2_MAX];
+	struct sockaddr_storage ss;
+	struct proxy_hdr h;
+	unsigned port;
+	ssize_t n;
+	int r, want;
+
+	n = recv(c->fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+		*why = "closed";
+		return hup ? PEEK_GONE : PEEK_MORE;
+	}
+	if (n < 0) {
+		*why = strerror(errno);
+		return PEEK_GONE;
+	}
+	if (n == 0) {
+		*why = "closed";
+		return PEEK_GONE;
+	}
+	memset(&h, 0, sizeof(h));
+	r = proxy_parse(buf, (size_t)n, &h);
+	if (r < 0) {
+		*why = h.why != NULL ? h.why : "not a PROXY header";
+		return PEEK_BAD;
+	}
+	if (r == 0 && (size_t)n == sizeof(buf)) {
+		*why = "header too long";
+		return PEEK_BAD;
+	}
+	if (r == 0 && hup) {
+		*why = "closed";
+		return PEEK_GONE;
+	}
+	if (r == 0) {
+		/* Peeked octets stay unread, and poll() would call the
+		 * socket ready again at once: raise the mark past them, so
+		 * that it wakes us when more has come. */
+		want = (int)n + 1;
+		if (setsockopt(c->fd, SOL_SOCKET, SO_RCVLOWAT, &want,
+		    sizeof(want)) < 0) {
+			*why = strerror(errno);
+			return PEEK_GONE;
+		}
+		c->lowat = 1;
+		return PEEK_MORE;
+	}
+	c->hdrlen = (size_t)r;
+	if (h.local) {
+		c->via = PROXY_LOCAL;
+		return PEEK_DONE;
+	}
+	/* Written again as addr_text() writes a peer, so that one client
+	 * is one entry of the per-source count however it was spelt. */
+	if (make_sockaddr(h.src, 0, &ss) == 0) {
+		*why = "bad source address";
+		return PEEK_BAD;
+	}
+	addr_text(&ss, c->client, sizeof(c->client), &port);
+	c->client_port = h.src_port;
+	c->via = PROXIED;
+	return PEEK_DONE;
+}
+
+/* Close c, which sent no usable PROXY header, and say why: a bad header
+ * or a timeout is a refusal, a proxy that left is not.  The session
+ * would refuse such a connection too; refusing it here saves a fork. */
+static void
+drop(struct listener *l, struct conn *c, enum peek what, const char *why)
+{
+	if (what == PEEK_BAD)
+		log_msg(LOG_NOTICE, "bad PROXY header from %s port %u: %s; "
+		    "closed", c->peer, c->peer_port, why);
+	else if (what == PEEK_MORE)
+		log_msg(LOG_NOTICE, "no whole PROXY header from %s port %u "
+		    "in %d s; closed", c->peer, c->peer_port, PROXY_TIMEOUT);
+	else
+		log_msg(LOG_INFO, "%s port %u: %s before its PROXY header "
+		    "ended", c->peer, c->peer_port, why);
+	close_conn(c);
+	if (what != PEEK_GONE) {
+		l->refused++;
+		notify_status(l);
+	}
+}
+
+/* Take c, from a trusted proxy: start its session if its header is
+ * all here, else keep it pending until the header is whole or its
+ * deadline passes.  Pending connections count against -c, which bounds
+ * them.  Return -1 when the caller should rest. */
+static int
+accept_proxied(struct listener *l, struct conn *c)
+{
+	const char *why = NULL;
+	enum peek r;
+
+	r = peek_header(c, 0, &why);
+	if (r == PEEK_DONE)
+		return admit(l, c);
+	if (r != PEEK_MORE) {
+		drop(l, c, r, why);
+		return 0;
+	}
+	if (l->sessions + l->npending >= l->max) {
+		refuse(l, c);
+		return 0;
+	}
+	l->pending[l->npending].c = *c;
+	l->pending[l->npending].deadline = now_ms() + PROXY_TIMEOUT * 1000LL;
+	l->npending++;
+	return 0;
+}
+
+/* Deal with pending connection k after poll() said revents of it, at
+ * time now: start it, drop it, or leave it pending.  It leaves slot k
+ * to the last pending one, so the caller goes from the last slot down.
+ * Return -1 when the caller should rest. */
+static int
+pending_event(struct listener *l, unsigned long k, short revents,
+    long long now)
+{
+	struct conn c = l->pending[k].c;
+	const char *why = NULL;
+	enum peek r = PEEK_MORE;
+
+	if (revents != 0)
+		r = peek_header(&c, (revents & (POLLRDHUP | POLLHUP |
+		    POLLERR)) != 0, &why);
+	if (r == PEEK_MORE && now < l->pending[k].deadline) {
+		l->pending[k].c = c;
+		return 0;
+	}
+	l->pending[k] = l->pending[--l->npending];
+	if (r == PEEK_DONE)
+		return admit(l, &c);
+	drop(l, &c, r, why);
+	return 0;
+}
+
+/* Accept one connection on lfd and start or refuse its session, or,
+ * from a trusted proxy, wait for its header.  Return -1 when the caller
+ * should rest before accepting again. */
 static int
 accept_one(struct listener *l, int lfd)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
-	char ip[INET6_ADDRSTRLEN];
-	unsigned port;
-	int fd;
+	struct conn c;
 
-	fd = accept4(lfd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
-	if (fd < 0 && (errno == EAGAIN || errno == EINTR ||
+	memset(&c, 0, sizeof(c));
+	c.fd = accept4(lfd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
+	if (c.fd < 0 && (errno == EAGAIN || errno == EINTR ||
 	    errno == ECONNABORTED))
 		return 0;
 	/* Out of descriptors (EMFILE, ENFILE), memory or buffers, or a
 	 * stranger failure: spinning on a socket that stays ready would
 	 * only flood the log, so rest a moment instead. */
-	if (fd < 0) {
+	if (c.fd < 0) {
 		log_msg(LOG_WARNING, "unable to accept: %s", strerror(errno));
 		return -1;
 	}
-	addr_text(&ss, ip, sizeof(ip), &port);
-	if (l->sessions >= l->max ||
-	    (l->per_source > 0 && from_source(l, ip) >= l->per_source)) {
-		refuse(l, fd, ip, port);
-		return 0;
-	}
-	return spawn(l, fd, ip, port);
+	addr_text(&ss, c.peer, sizeof(c.peer), &c.peer_port);
+	memcpy(c.client, c.peer, sizeof(c.client));
+	c.client_port = c.peer_port;
+	c.via = DIRECT;
+	if (l->proxies.n > 0 && proxy_trusted(&l->proxies, c.peer))
+		return accept_proxied(l, &c);
+	return admit(l, &c);
 }
 
 /* Collect every ended session, so that none stays a zombie and its slot
@@ -745,7 +1104,8 @@ reap(struct listener *l)
 
 /* Stop listening and exit.  Running sessions go on to their end, as with
  * tcpserver, so that a restart cuts nobody off; under systemd we wait for
- * them first. */
+ * them first.  Connections still waiting for a PROXY header are no
+ * sessions yet: they are closed. */
 static void __attribute__((noreturn))
 stop(struct listener *l)
 {
@@ -755,6 +1115,11 @@ stop(struct listener *l)
 		if (close(l->fds[i]) < 0)
 			fail("close a listening socket");
 	}
+	if (l->npending > 0)
+		log_msg(LOG_INFO, "closing %lu connections waiting for their "
+		    "PROXY header", l->npending);
+	while (l->npending > 0)
+		close_conn(&l->pending[--l->npending].c);
 	if (!l->systemd && getenv("NOTIFY_SOCKET") == NULL) {
 		log_msg(LOG_INFO, "stopped, %lu sessions left running",
 		    l->sessions);
@@ -780,23 +1145,51 @@ stop(struct listener *l)
 	exit(EXIT_NORMAL);
 }
 
+/* Milliseconds poll() may sleep: until the first pending deadline, or
+ * the end of a rest, or for ever (-1). */
+static int
+poll_timeout(const struct listener *l, int resting, long long now)
+{
+	long long t = resting ? LISTEN_PAUSE_MS : -1;
+	unsigned long k;
+
+	for (k = 0; k < l->npending; k++) {
+		long long left = l->pending[k].deadline - now;
+
+		if (left < 0)
+			left = 0;
+		if (t < 0 || left < t)
+			t = left;
+	}
+	return (int)t;
+}
+
 static void __attribute__((noreturn))
 serve(struct listener *l)
 {
-	struct pollfd pfd[LISTEN_ADDRS_MAX + 1];
+	struct pollfd *pfd = l->pfd;
 	char buf[64];
+	long long now;
+	unsigned long k, polled;
 	size_t i;
 	int n, resting = 0;
 
 	for (;;) {
 		/* poll() skips negative fds: that is how a rest stops
-		 * accepting while signals are still seen. */
+		 * accepting while signals, and the proxies' headers, are
+		 * still seen. */
 		for (i = 0; i < l->nfds; i++)
 			pfd[i].fd = resting ? -1 : l->fds[i];
 		pfd[l->nfds].fd = wake[0];
 		for (i = 0; i <= l->nfds; i++)
 			pfd[i].events = POLLIN;
-		n = poll(pfd, l->nfds + 1, resting ? LISTEN_PAUSE_MS : -1);
+		polled = l->npending;
+		for (k = 0; k < polled; k++) {
+			pfd[l->nfds + 1 + k].fd = l->pending[k].c.fd;
+			pfd[l->nfds + 1 + k].events = POLLIN | POLLRDHUP;
+		}
+		n = poll(pfd, l->nfds + 1 + polled,
+		    poll_timeout(l, resting, now_ms()));
 		if (n < 0 && errno != EINTR)
 			fail("poll");
 		resting = 0;
@@ -809,6 +1202,14 @@ serve(struct listener *l)
 		reap(l);
 		if (stopping)
 			stop(l);
+		/* From the last down: each slot done takes the last one's
+		 * place, which has been seen to already. */
+		now = now_ms();
+		for (k = polled; k-- > 0;) {
+			if (pending_event(l, k, n > 0 ?
+			    pfd[l->nfds + 1 + k].revents : 0, now) < 0)
+				resting = 1;
+		}
 		for (i = 0; n > 0 && i < l->nfds; i++) {
 			if ((pfd[i].revents & POLLIN) != 0 &&
 			    accept_one(l, l->fds[i]) < 0)
@@ -851,7 +1252,16 @@ main(int argc, char **argv)
 	set_refuse(&l, REFUSE_TEXT);
 #endif
 	parse_args(argc, argv, &l);
+	env_setup(&l);
 	if ((l.running = calloc(l.max, sizeof(*l.running))) == NULL)
+		fail("allocate memory");
+	/* Pending connections count against -c, so max slots hold them. */
+	if (l.proxies.n > 0 &&
+	    (l.pending = calloc(l.max, sizeof(*l.pending))) == NULL)
+		fail("allocate memory");
+	l.pfd = calloc(LISTEN_ADDRS_MAX + 1 + (l.pending != NULL ? l.max : 0),
+	    sizeof(*l.pfd));
+	if (l.pfd == NULL)
 		fail("allocate memory");
 	open_all(&l);
 	/* Type=notify: ready once every socket listens. */

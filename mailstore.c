@@ -10,6 +10,12 @@
  * Every name below the store is opened relative to a directory descriptor
  * with O_NOFOLLOW, and mailbox names are checked again here, so a link
  * planted in a mailbox or a hostile name cannot lead outside the store.
+ *
+ * The store may be shared by many hosts (NFS, CephFS): everything a
+ * session needs is in the store itself, and the POP3 maildrop lock is a
+ * file in the maildir as well as an flock().  The lock is in
+ * mailstore-lock.c, the other part of the mailstore: the two files are
+ * together the only code that knows the disk layout.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -19,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
@@ -28,6 +33,7 @@
 #include "limits.h"
 #include "log.h"
 #include "mailstore.h"
+#include "mailstore-lock.h"
 
 #define DIR_FLAGS	(O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 
@@ -176,9 +182,8 @@ fail:
 	return -1;
 }
 
-/* Open subdirectory sub ("tmp", "new", "cur") of a mailbox. */
-static int
-open_sub(int boxfd, const char *sub)
+int
+ms_open_sub(int boxfd, const char *sub)
 {
 	return openat(boxfd, sub, DIR_FLAGS);
 }
@@ -193,7 +198,7 @@ clean_tmp(int boxfd)
 	time_t old = time(NULL) - STORE_TMP_AGE;
 	int fd;
 
-	if ((fd = open_sub(boxfd, "tmp")) < 0)
+	if ((fd = ms_open_sub(boxfd, "tmp")) < 0)
 		return;
 	if ((dir = fdopendir(fd)) == NULL) {
 		close(fd);
@@ -223,27 +228,33 @@ struct ms_delivery {
 	char	buf[IO_BUFSIZE];
 };
 
-/* Make a unique Maildir base name: seconds, microseconds, pid and a
- * per-process counter, then the host name made safe for a file name. */
-static void
-unique_name(char *buf, size_t size, const char *host)
+void
+ms_safe_host(char *buf, size_t size, const char *host)
+{
+	size_t i;
+
+	for (i = 0; host[i] != '\0' && i < size - 1; i++) {
+		char c = host[i];
+		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
+		buf[i] = ok ? c : '_';
+	}
+	buf[i] = '\0';
+	if (i == 0)
+		snprintf(buf, size, "localhost");
+}
+
+void
+ms_unique_name(char *buf, size_t size, const char *host)
 {
 	static unsigned long counter;
 	char safe[STORE_HOST_MAX + 1];
 	struct timeval tv;
-	size_t i;
 
-	for (i = 0; host[i] != '\0' && i < STORE_HOST_MAX; i++) {
-		char c = host[i];
-		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
-		safe[i] = ok ? c : '_';
-	}
-	safe[i] = '\0';
+	ms_safe_host(safe, sizeof(safe), host);
 	gettimeofday(&tv, NULL);
 	snprintf(buf, size, "%lld.M%06ldP%ldQ%lu.%s", (long long)tv.tv_sec,
-	    (long)tv.tv_usec, (long)getpid(), ++counter,
-	    i > 0 ? safe : "localhost");
+	    (long)tv.tv_usec, (long)getpid(), ++counter, safe);
 }
 
 static void
@@ -271,9 +282,9 @@ open_targets(struct ms_delivery *d, int storefd, const char *const *names)
 	for (i = 0; i < d->n; i++) {
 		if ((box = open_box(storefd, names[i])) < 0)
 			return -1;
-		d->newdirs[i] = open_sub(box, "new");
+		d->newdirs[i] = ms_open_sub(box, "new");
 		if (i == 0 && d->newdirs[i] >= 0) {
-			d->tmpdir = open_sub(box, "tmp");
+			d->tmpdir = ms_open_sub(box, "tmp");
 			/* Orphans of a crash are left in this tmp/. */
 			clean_tmp(box);
 		}
@@ -307,7 +318,7 @@ ms_deliver_open(struct ms_delivery **dp, const char *store, const char *host,
 	    open_targets(d, storefd, names) < 0)
 		goto fail;
 	for (tries = 0; tries < 10 && d->fd < 0; tries++) {
-		unique_name(d->base, sizeof(d->base), host);
+		ms_unique_name(d->base, sizeof(d->base), host);
 		d->fd = openat(d->tmpdir, d->base, O_WRONLY | O_CREAT |
 		    O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (d->fd < 0 && errno != EEXIST)
@@ -469,15 +480,25 @@ struct ms_mailbox {
 	struct msg *msgs;
 	size_t	n;
 	char	uid[71];
+	char	name[ADDRESS_MAX + 1];	/* for the log */
+	struct ms_lock lock;	/* mailstore-lock.c */
 };
 
 struct ms_reader {
+	struct ms_mailbox *m;	/* refreshed while a message is sent */
 	int	fd;
 	int	cr;		/* the last octet read was a CR */
 	int	lf;		/* the last octet read was a LF */
 	int	any;		/* anything read at all */
 	int	done;
 };
+
+void
+ms_mailbox_refresh(struct ms_mailbox *m)
+{
+	if (m != NULL)
+		ms_lock_keep(&m->lock, 1);
+}
 
 /* Convert n raw octets to wire form into out (room for 2n), updating the
  * reader's state; out may be NULL to count only.  Returns the wire
@@ -645,11 +666,14 @@ snapshot(struct ms_mailbox *m)
 			close(fd);
 			return -1;
 		}
-		while ((e = readdir(dir)) != NULL)
+		while ((e = readdir(dir)) != NULL) {
+			/* A million fstatat on NFS take minutes. */
+			ms_lock_keep(&m->lock, 0);
 			if (add_msg(m, &cap, cur, e->d_name) < 0) {
 				closedir(dir);
 				return -1;
 			}
+		}
 		closedir(dir);
 	}
 	if (m->n > 0)
@@ -661,11 +685,13 @@ enum ms_result
 ms_mailbox_open(struct ms_mailbox **mp, const char *store, const char *name)
 {
 	struct ms_mailbox *m;
+	enum ms_result r;
 	int storefd, err;
 
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return MS_TEMP;
 	m->boxfd = m->dirs[0] = m->dirs[1] = -1;
+	snprintf(m->name, sizeof(m->name), "%s", name);
 	if ((storefd = open_store(store)) < 0)
 		goto fail;
 	m->boxfd = open_box(storefd, name);
@@ -674,17 +700,14 @@ ms_mailbox_open(struct ms_mailbox **mp, const char *store, const char *name)
 	errno = err;
 	if (m->boxfd < 0)
 		goto fail;
-	/* flock on the directory: released by the kernel however the
-	 * session ends, so a crash cannot leave the maildrop locked. */
-	if (flock(m->boxfd, LOCK_EX | LOCK_NB) < 0) {
-		if (errno == EWOULDBLOCK) {
-			ms_mailbox_close(m);
-			return MS_LOCKED;
-		}
-		goto fail;
+	if ((r = ms_lock_take(&m->lock, m->boxfd, m->name)) == MS_LOCKED) {
+		ms_mailbox_close(m);
+		return MS_LOCKED;
 	}
-	if ((m->dirs[0] = open_sub(m->boxfd, "new")) < 0 ||
-	    (m->dirs[1] = open_sub(m->boxfd, "cur")) < 0 ||
+	if (r != MS_OK)
+		goto fail;
+	if ((m->dirs[0] = ms_open_sub(m->boxfd, "new")) < 0 ||
+	    (m->dirs[1] = ms_open_sub(m->boxfd, "cur")) < 0 ||
 	    snapshot(m) < 0)
 		goto fail;
 	clean_tmp(m->boxfd);
@@ -718,8 +741,11 @@ ms_stat(const struct ms_mailbox *m, size_t *count, off_t *octets)
 }
 
 off_t
-ms_size(const struct ms_mailbox *m, size_t i)
+ms_size(struct ms_mailbox *m, size_t i)
 {
+	/* Called for each line of a LIST, which a slow client may take
+	 * long to read: the lock is kept fresh meanwhile. */
+	ms_lock_keep(&m->lock, 0);
 	return m->msgs[i].size;
 }
 
@@ -734,24 +760,25 @@ fnv(const char *s, size_t n, unsigned long long h)
 }
 
 const char *
-ms_uid(const struct ms_mailbox *m, size_t i)
+ms_uid(struct ms_mailbox *m, size_t i)
 {
-	struct ms_mailbox *w = (struct ms_mailbox *)m;
 	const char *name = m->msgs[i].name;
 	size_t n = strcspn(name, ",:"), k;
+
+	ms_lock_keep(&m->lock, 0);	/* as in ms_size, for UIDL */
 
 	/* The base name is unique and survives a move from new/ to cur/
 	 * and a change of flags. */
 	for (k = 0; k < n && name[k] > 0x20 && name[k] < 0x7f; k++)
 		;
-	if (k == n && n > 0 && n < sizeof(w->uid)) {
-		memcpy(w->uid, name, n);
-		w->uid[n] = '\0';
+	if (k == n && n > 0 && n < sizeof(m->uid)) {
+		memcpy(m->uid, name, n);
+		m->uid[n] = '\0';
 	} else
-		snprintf(w->uid, sizeof(w->uid), "H%016llx%016llx",
+		snprintf(m->uid, sizeof(m->uid), "H%016llx%016llx",
 		    fnv(name, n, 0xcbf29ce484222325ULL),
 		    fnv(name, n, 0x84222325cbf29ce4ULL));
-	return w->uid;
+	return m->uid;
 }
 
 void
@@ -840,10 +867,21 @@ enum ms_result
 ms_update(struct ms_mailbox *m)
 {
 	enum ms_result r = MS_OK;
-	int touched[2] = { 0, 0 }, cur;
+	int touched[2] = { 0, 0 }, cur, own;
 	size_t i;
 
+	/* Delete only under a lock that is still ours: if another session
+	 * judged it stale and took it, that session may be deleting from
+	 * its own snapshot now. */
+	if ((own = ms_lock_ours(&m->lock)) <= 0) {
+		log_msg(LOG_ERR, "mailbox %s: %s, so nothing is deleted",
+		    m->name, own < 0 ? "cannot check the lock" :
+		    "the lock is no longer ours");
+		return MS_TEMP;
+	}
 	for (i = 0; i < m->n; i++) {
+		/* A million unlinks on NFS take minutes. */
+		ms_lock_keep(&m->lock, 0);
 		if (m->msgs[i].deleted && remove_msg(m, i, touched) < 0) {
 			log_msg(LOG_ERR, "cannot delete %s: %s",
 			    clean(m->msgs[i].name), strerror(errno));
@@ -861,6 +899,9 @@ ms_mailbox_close(struct ms_mailbox *m)
 {
 	size_t i;
 
+	/* The lock file before the flock() on boxfd: see "The maildrop
+	 * lock" in mailstore-lock.c. */
+	ms_lock_release(&m->lock);
 	if (m->dirs[0] >= 0)
 		close(m->dirs[0]);
 	if (m->dirs[1] >= 0)
@@ -880,6 +921,7 @@ ms_read_open(struct ms_mailbox *m, size_t i, struct ms_reader **rp)
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return MS_TEMP;
+	r->m = m;
 	r->fd = open_msg(m->dirs[m->msgs[i].cur], m->msgs[i].name);
 	if (r->fd < 0 && errno == ENOENT && relocate(m, i) == 0)
 		r->fd = open_msg(m->dirs[m->msgs[i].cur], m->msgs[i].name);
@@ -902,6 +944,9 @@ ms_read(struct ms_reader *r, char *buf, size_t len)
 
 	if (r->done)
 		return 0;
+	/* A long RETR to a slow client: keep the lock fresh, with no
+	 * system call unless STORE_LOCK_REFRESH seconds have passed. */
+	ms_lock_keep(&r->m->lock, 0);
 	if (want > sizeof(raw))
 		want = sizeof(raw);
 	do
@@ -921,6 +966,8 @@ ms_read(struct ms_reader *r, char *buf, size_t len)
 void
 ms_read_close(struct ms_reader *r)
 {
+	/* TOP stops reading early, after the flushes of a whole chunk. */
+	ms_lock_keep(&r->m->lock, 0);
 	close(r->fd);
 	free(r);
 }

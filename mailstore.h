@@ -53,10 +53,19 @@ void	ms_deliver_abort(struct ms_delivery *d);
 struct ms_mailbox;
 
 /* Open and lock the mailbox name (a users-file spelling) and take a
- * snapshot of its messages, oldest first.  Returns MS_OK with *mp set,
- * MS_LOCKED if another session holds it, or MS_TEMP. */
+ * snapshot of its messages, oldest first.  The lock holds across every
+ * host that shares the store: flock() on the maildir and a lock file,
+ * pop3.lock, in it (mailstore-lock.c, "The maildrop lock"); a stale
+ * lock file is broken.  Returns MS_OK with *mp set, MS_LOCKED if another
+ * session holds it, or MS_TEMP. */
 enum ms_result ms_mailbox_open(struct ms_mailbox **mp, const char *store,
 	    const char *name);
+
+/* Tell the store the session is alive: call it at each command.  Keeps
+ * the lock file's mtime fresh (a write at most every
+ * STORE_LOCK_REFRESH seconds) and notes a lock another session took
+ * over; m may be NULL (no maildrop open), and then it does nothing. */
+void	ms_mailbox_refresh(struct ms_mailbox *m);
 
 /* Number of messages in the snapshot, deleted ones included. */
 size_t	ms_count(const struct ms_mailbox *m);
@@ -65,23 +74,28 @@ size_t	ms_count(const struct ms_mailbox *m);
 void	ms_stat(const struct ms_mailbox *m, size_t *count, off_t *octets);
 
 /* Size on the wire (CRLF line ends, before dot-stuffing) of message i
- * (0-based). */
-off_t	ms_size(const struct ms_mailbox *m, size_t i);
+ * (0-based).  Keeps the lock fresh, as ms_read does. */
+off_t	ms_size(struct ms_mailbox *m, size_t i);
 
 /* Unique id of message i, stable across sessions: at most 70 printable
- * ASCII octets (RFC 1939 section 7). */
-const char *ms_uid(const struct ms_mailbox *m, size_t i);
+ * ASCII octets (RFC 1939 section 7), in a buffer of m that the next call
+ * overwrites.  Keeps the lock fresh, as ms_read does. */
+const char *ms_uid(struct ms_mailbox *m, size_t i);
 
 /* Mark, test, and clear deletion marks. */
 void	ms_mark(struct ms_mailbox *m, size_t i);
 int	ms_marked(const struct ms_mailbox *m, size_t i);
 void	ms_unmark_all(struct ms_mailbox *m);
 
-/* Remove every marked message from disk (the POP3 UPDATE state).  Returns
- * MS_OK, or MS_TEMP if some could not be removed. */
+/* Remove every marked message from disk (the POP3 UPDATE state), only
+ * while the lock is still this session's own.  Returns MS_OK, or MS_TEMP
+ * if some could not be removed or the lock was taken over (then nothing
+ * is removed). */
 enum ms_result ms_update(struct ms_mailbox *m);
 
-/* Release the lock and free m; nothing is deleted. */
+/* Release the lock (the lock file only while it is still ours) and free
+ * m; nothing is deleted.  A process that exits with the lock held, by
+ * die() say, has the lock file removed at exit. */
 void	ms_mailbox_close(struct ms_mailbox *m);
 
 /* Reading one message in its wire form: LF becomes CRLF, and a message
@@ -92,8 +106,9 @@ struct ms_reader;
 enum ms_result ms_read_open(struct ms_mailbox *m, size_t i,
 	    struct ms_reader **rp);
 
-/* Read up to len (at least 2) wire octets into buf.  Returns the count,
- * 0 at the end, or -1 on a read error. */
+/* Read up to len (at least 2) wire octets into buf, keeping the lock of
+ * the maildrop fresh.  Returns the count, 0 at the end, or -1 on a read
+ * error. */
 ssize_t	ms_read(struct ms_reader *r, char *buf, size_t len);
 
 /* Close and free r. */

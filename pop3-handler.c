@@ -8,8 +8,9 @@
  *
  * Login locks the maildrop and takes a snapshot of it; DELE only marks,
  * and messages are removed only by QUIT in the TRANSACTION state.  A
- * dropped connection, a timeout or a crash deletes nothing, and the
- * kernel releases the lock.
+ * dropped connection, a timeout or a crash deletes nothing; the lock is
+ * released at every end, and one left by a crash is broken by the stale
+ * rule of mailstore-lock.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -42,7 +43,7 @@ enum reply {
 	PR_BAD_NUMBER, PR_NO_MESSAGE, PR_DELETED, PR_BAD_ARGS, PR_STATE,
 	PR_UNKNOWN, PR_NOT_SUPPORTED, PR_LONG, PR_BARE, PR_NUL, PR_ERRORS,
 	PR_UPDATE_FAILED, PR_NEED_TLS, PR_TLS_ACTIVE, PR_AUTH_CANCELLED,
-	PR_AUTH_MECH, PR_AUTH_DECODE
+	PR_AUTH_MECH, PR_AUTH_DECODE, PR_PROXY
 };
 
 static const char *const replies[] = {
@@ -77,6 +78,8 @@ static const char *const replies[] = {
 	[PR_AUTH_CANCELLED] =	"-ERR Authentication cancelled",
 	[PR_AUTH_MECH] =		"-ERR Unsupported authentication mechanism",
 	[PR_AUTH_DECODE] =	"-ERR Cannot decode response",
+	/* -x: a bad, missing or untrusted PROXY protocol header */
+	[PR_PROXY] =		"-ERR PROXY header refused, closing",
 };
 
 /* CAPA: the login lines first, when they apply (cmd_capa), then the
@@ -103,9 +106,11 @@ struct session {
 	int	errors;		/* -ERR replies so far */
 	int	fails;		/* failed logins */
 	int	have_user;
-	int	local;		/* the client is on this host (io_local) */
+	int	local;		/* the client is on this host (config_client) */
+	int	sniff;		/* looking for an untrusted PROXY header */
 	char	user[ADDRESS_MAX + 1];
-	char	peer[64];
+	char	peer[64];	/* the client's address */
+	char	proxy[64];	/* the proxy's, or "" */
 	char	sid[32];	/* session id for the log */
 	unsigned long sent;	/* messages sent by RETR and TOP */
 	long long bytes;	/* their octets */
@@ -686,6 +691,13 @@ serve(struct session *s)
 		if (st != IO_LINE)
 			finish(s, PR_NONE, EXIT_ABORTED, st == IO_TIMEOUT ?
 			    "timeout" : "disconnect");
+		if (s->sniff && proxy_sniff(&s->sniff, s->line, len,
+		    (flags & LINE_NUL) != 0)) {
+			log_msg(LOG_WARNING, "proxy header from untrusted %s "
+			    "refused session=%s", s->peer, s->sid);
+			finish(s, PR_PROXY, EXIT_ABORTED, "proxy-untrusted");
+		}
+		ms_mailbox_refresh(s->mb);
 		if (flags & LINE_TOOLONG)
 			reply(s, PR_LONG);
 		else if (flags & (LINE_BARE_LF | LINE_BARE_CR))
@@ -708,15 +720,27 @@ int
 main(int argc, char **argv)
 {
 	static struct session s;
+	const char *why;
 
 	config_setup(&s.cfg, PROTO_POP3, argc, argv, &s.io, &s.users);
 	if (s.cfg.check)
 		exit(EXIT_NORMAL);
 	s.state = P_AUTH;
-	s.local = io_local();
-	io_peer(s.peer, sizeof(s.peer));
 	log_session_id(s.sid, sizeof(s.sid));
-	log_msg(LOG_INFO, "connect peer=%s session=%s", s.peer, s.sid);
+	s.local = config_client(&s.cfg, s.peer, s.proxy, sizeof(s.peer), &why);
+	if (s.local < 0) {
+		log_msg(LOG_WARNING, "proxy header from %s refused: %s "
+		    "session=%s", s.proxy, why, s.sid);
+		/* Under implicit TLS nothing goes in clear. */
+		finish(&s, s.cfg.tls ? PR_NONE : PR_PROXY, EXIT_ABORTED,
+		    "proxy-refused");
+	}
+	s.sniff = s.cfg.proxy && s.proxy[0] == '\0';
+	if (s.proxy[0] != '\0')
+		log_msg(LOG_INFO, "connect peer=%s proxy=%s session=%s", s.peer,
+		    s.proxy, s.sid);
+	else
+		log_msg(LOG_INFO, "connect peer=%s session=%s", s.peer, s.sid);
 	/* Implicit TLS (RFC 8314): the handshake before the greeting. */
 	if (s.cfg.tls && io_start_tls(&s.io) < 0)
 		finish(&s, PR_NONE, EXIT_ABORTED, "tls-failed");

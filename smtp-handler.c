@@ -57,7 +57,7 @@ enum reply {
 	SR_AUTH_OK, SR_AUTH_FAIL, SR_AUTH_ENCRYPT, SR_AUTH_MECH,
 	SR_AUTH_CANCEL, SR_AUTH_DECODE, SR_AUTH_LONG, SR_AUTH_TWICE,
 	SR_AUTH_IN_MAIL, SR_AUTH_NEEDED, SR_AUTH_TEMP, SR_AUTH_TOO_MANY,
-	SR_NOT_YOURS
+	SR_NOT_YOURS, SR_PROXY
 };
 
 static const struct {
@@ -139,6 +139,9 @@ static const struct {
 				    "closing connection" },
 	/* RFC 6409 section 6.1 */
 	[SR_NOT_YOURS] =		{ "553 5.7.1", "Sender address is not yours" },
+	/* -x: a bad, missing or untrusted PROXY protocol header */
+	[SR_PROXY] =		{ "421 4.7.0", "PROXY header refused, "
+				    "closing connection" },
 };
 
 struct session {
@@ -147,7 +150,8 @@ struct session {
 	struct users users;
 	enum state state;
 	int	esmtp;		/* EHLO rather than HELO */
-	int	local;		/* the client is on this host (io_local) */
+	int	local;		/* the client is on this host (config_client) */
+	int	sniff;		/* looking for an untrusted PROXY header */
 	int	auth_fails;	/* failed logins */
 	char	authuser[ADDRESS_MAX + 1];	/* logged in as; "" if not */
 	int	quit;
@@ -155,7 +159,8 @@ struct session {
 	unsigned long delivered;
 	long long bytes;	/* octets of messages delivered */
 	char	sid[32];	/* session id for the log */
-	char	peer[64];
+	char	peer[64];	/* the client's address */
+	char	proxy[64];	/* the proxy's, or "" */
 	char	helo[256];
 	char	postmaster[ADDRESS_MAX + 1];	/* users-file spelling */
 	struct address sender;
@@ -984,6 +989,12 @@ serve(struct session *s)
 			finish(s, SR_TIMEOUT, EXIT_ABORTED, "timeout");
 		if (st != IO_LINE)
 			finish(s, SR_NONE, EXIT_ABORTED, "disconnect");
+		if (s->sniff && proxy_sniff(&s->sniff, s->line, len,
+		    (flags & LINE_NUL) != 0)) {
+			log_msg(LOG_WARNING, "proxy header from untrusted %s "
+			    "refused session=%s", s->peer, s->sid);
+			finish(s, SR_PROXY, EXIT_ABORTED, "proxy-untrusted");
+		}
 		if (flags & LINE_TOOLONG)
 			reply(s, SR_CMD_LONG);
 		else if (flags & (LINE_BARE_LF | LINE_BARE_CR))
@@ -1028,6 +1039,7 @@ int
 main(int argc, char **argv)
 {
 	static struct session s;
+	const char *why;
 
 	config_setup(&s.cfg, PROTO_SMTP, argc, argv, &s.io, &s.users);
 	find_postmaster(&s);
@@ -1043,10 +1055,21 @@ main(int argc, char **argv)
 		die(EXIT_TEMP, "out of memory");
 	}
 	s.state = S_START;
-	s.local = io_local();
-	io_peer(s.peer, sizeof(s.peer));
 	log_session_id(s.sid, sizeof(s.sid));
-	log_msg(LOG_INFO, "connect peer=%s session=%s", s.peer, s.sid);
+	s.local = config_client(&s.cfg, s.peer, s.proxy, sizeof(s.peer), &why);
+	if (s.local < 0) {
+		log_msg(LOG_WARNING, "proxy header from %s refused: %s "
+		    "session=%s", s.proxy, why, s.sid);
+		/* Under implicit TLS nothing goes in clear. */
+		finish(&s, s.cfg.tls ? SR_NONE : SR_PROXY, EXIT_ABORTED,
+		    "proxy-refused");
+	}
+	s.sniff = s.cfg.proxy && s.proxy[0] == '\0';
+	if (s.proxy[0] != '\0')
+		log_msg(LOG_INFO, "connect peer=%s proxy=%s session=%s", s.peer,
+		    s.proxy, s.sid);
+	else
+		log_msg(LOG_INFO, "connect peer=%s session=%s", s.peer, s.sid);
 	/* Implicit TLS (RFC 8314): the handshake before the greeting. */
 	if (s.cfg.tls && io_start_tls(&s.io) < 0)
 		finish(&s, SR_NONE, EXIT_ABORTED, "tls-failed");

@@ -1,14 +1,15 @@
 #!/usr/bin/python3
 """clients.py: the benchmark's network clients, on 127.0.0.1 only.
 
-    clients.py big PORT OCTETS NEWDIR HOLD TIMEOUT
-        one SMTP message of OCTETS, timed until it is a file in NEWDIR
+    clients.py big PORT OCTETS NEWDIR HOLD TIMEOUT [SOURCE]
+        one SMTP message of OCTETS, timed until it is a file in NEWDIR,
+        from the local address SOURCE if given (127.0.0.2, say)
     clients.py pop3 PORT USER PASS HOLD TIMEOUT
         one POP3 session: USER, PASS, STAT, UIDL, RETR of every message
     clients.py stat PORT USER PASS HOLD TIMEOUT
         one POP3 session up to the STAT reply
-    clients.py connect PORT COUNT THREADS TIMEOUT
-        COUNT SMTP sessions that read the greeting and QUIT
+    clients.py connect PORT COUNT THREADS TIMEOUT [smtp|pop3]
+        COUNT SMTP (or POP3) sessions that read the greeting and QUIT
 
 Each prints one JSON object of figures.  HOLD is seconds the session
 stays open at its end, after the clock has stopped, so that a memory
@@ -34,7 +35,7 @@ class Conn:
     most of the buffer, so a large reply is never moved byte by byte
     for each small one in front of it."""
 
-    def __init__(self, port, deadline):
+    def __init__(self, port, deadline, source=None):
         self.deadline = deadline
         # A numeric address straight to connect(): no getaddrinfo(),
         # whose first call in a process reads the NSS configuration and
@@ -42,6 +43,8 @@ class Conn:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         # Commands are small and each one waits for no other.
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if source:
+            self.sock.bind((source, 0))
         self.sock.settimeout(self.left())
         self.sock.connect((HOST, port))
         self.buf = bytearray()
@@ -127,6 +130,7 @@ def cmd_big(args):
     then, a queueing server some time later."""
     port, octets, newdir = int(args[0]), int(args[1]), args[2]
     hold, limit = float(args[3]), float(args[4])
+    source = args[5] if len(args) > 5 else None
     head = (b"From: <sender@bench.test>\r\nTo: <bench@bench.test>\r\n"
             b"Subject: large\r\n\r\n")
     line = b"y" * 78 + b"\r\n"
@@ -134,7 +138,7 @@ def cmd_big(args):
     before = count_files(newdir)
     start = time.monotonic()
     deadline = start + limit
-    c = Conn(port, deadline)
+    c = Conn(port, deadline, source)
     expect(c.smtp_reply(), b"220", "greeting")
     c.send(b"EHLO client.bench.test\r\n")
     expect(c.smtp_reply(), b"250", "EHLO")
@@ -263,10 +267,11 @@ def cmd_stat(args):
 
 def cmd_connect(args):
     """THREADS threads share COUNT sessions: connect, read the 220
-    greeting, QUIT, read the 221, close.  Refused or failed sessions are
-    counted, not retried."""
+    greeting, QUIT, read the 221, close (in POP3: +OK, QUIT, +OK).
+    Refused or failed sessions are counted, not retried."""
     port, count, threads = int(args[0]), int(args[1]), int(args[2])
     limit = float(args[3])
+    pop3 = len(args) > 4 and args[4] == "pop3"
     lock = threading.Lock()
     state = {"next": 0, "ok": 0, "failed": 0}
     deadline = time.monotonic() + limit
@@ -279,9 +284,14 @@ def cmd_connect(args):
                 state["next"] += 1
             try:
                 c = Conn(port, min(deadline, time.monotonic() + 10))
-                expect(c.smtp_reply(), b"220", "greeting")
-                c.send(b"QUIT\r\n")
-                expect(c.smtp_reply(), b"221", "QUIT")
+                if pop3:
+                    expect(c.line(), b"+OK", "greeting")
+                    c.send(b"QUIT\r\n")
+                    expect(c.line(), b"+OK", "QUIT")
+                else:
+                    expect(c.smtp_reply(), b"220", "greeting")
+                    c.send(b"QUIT\r\n")
+                    expect(c.smtp_reply(), b"221", "QUIT")
                 c.close()
                 key = "ok"
             except (OSError, RuntimeError, ConnectionError):

@@ -9,6 +9,8 @@
     tools.py sample OUT SECONDS PID...   peak memory of PID and its
                                          descendants, until SIGTERM
     tools.py rss FILE [SESSION-NAME...]  summary of a sample file
+    tools.py hastat SOCKET               state of HAProxy's servers, from
+                                         its stats socket
     tools.py table RESULTS OUT           the report, from the results file
 
 Every loop here is bounded in count and in time.  Python's standard
@@ -209,6 +211,36 @@ def cmd_rss(args):
           session["anon"] if session else 0)
 
 
+# --- hastat ---------------------------------------------------------------
+
+def cmd_hastat(args):
+    """Ask HAProxy's stats socket for "show stat" and print one line per
+    server: "BACKEND/SERVER STATUS LAST-CHECK" (UP L7OK when its health
+    checks pass)."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(10)
+    s.connect(args[0])
+    s.sendall(b"show stat\n")
+    data = bytearray()
+    for _ in range(10000):
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    lines = data.decode("utf-8", "replace").splitlines()
+    if not lines or not lines[0].startswith("# "):
+        fail("hastat: unexpected answer %r" % bytes(data[:200]))
+    cols = lines[0][2:].split(",")
+    for line in lines[1:]:
+        row = dict(zip(cols, line.split(",")))
+        if row.get("svname") in (None, "FRONTEND", "BACKEND"):
+            continue
+        print("%s/%s %s %s" % (row["pxname"], row["svname"],
+                               row.get("status", "?"),
+                               row.get("check_status", "?") or "-"))
+
+
 # --- table ----------------------------------------------------------------
 
 # The rows of the report: key in the results file, label, unit, and the
@@ -246,6 +278,17 @@ ROWS = [
     ("scale_1000_rss", "1,000: peak RSS, session", "KiB", None),
     ("scale_10000_rss", "10,000: peak RSS, session", "KiB", None),
     ("scale_100000_rss", "100,000: peak RSS, session", "KiB", None),
+    ("Through HAProxy (mode tcp, send-proxy-v2) to mysmtpd/mypopd -x",
+     None),
+    ("haproxy_smtp_cps_1", "SMTP sessions, 1 backend", "conn/s", None),
+    ("haproxy_smtp_cps_2", "SMTP sessions, 2 backends", "conn/s", None),
+    ("haproxy_pop3_cps_1", "POP3 sessions, 1 backend", "conn/s", None),
+    ("haproxy_pop3_cps_2", "POP3 sessions, 2 backends", "conn/s", None),
+    ("haproxy_msgs_1", "SMTP 1 KB x 20, 1 backend", "msg/s", None),
+    ("haproxy_msgs_2", "SMTP 1 KB x 20, 2 backends", "msg/s", None),
+    ("haproxy_cpu_smtp_1", "HAProxy CPU per SMTP session", "us", None),
+    ("haproxy_cpu_pop3_1", "HAProxy CPU per POP3 session", "us", None),
+    ("haproxy_cpu_msg_1", "HAProxy CPU per message", "us", None),
 ]
 
 FLOOR_ROWS = [
@@ -307,10 +350,49 @@ def verdict(target, proj, peer):
     return text, "yes" if ok else "NO"
 
 
+def haproxy_notes(data):
+    """What the HAProxy rows mean: the proxy's cost is the gap between
+    its one-backend rows and the direct baseline; two backends on one
+    machine share its CPUs and disk, so they measure balancing, not
+    scale."""
+    def med(key, side):
+        vals = data.get(key, {}).get(side)
+        return statistics.median(vals) if vals else None
+
+    if not any(k.startswith("haproxy_") for k in data):
+        return []
+    costs = []
+    for key, what in (("haproxy_smtp_cps_1", "SMTP sessions"),
+                      ("haproxy_pop3_cps_1", "POP3 sessions"),
+                      ("haproxy_msgs_1", "SMTP delivery")):
+        hp, direct = med(key, "project"), med(key, "peer")
+        if hp is not None and direct:
+            costs.append("%s %+.0f%%" % (what, 100 * (hp / direct - 1)))
+    out = ["", "  peer: one mysmtpd/mypopd reached directly, without "
+           "HAProxy and without -x"]
+    if costs:
+        out.append("  through HAProxy to 1 backend, against direct:")
+        out.append("    " + ", ".join(costs))
+    out.append("  one machine (%d CPUs): both backends share its CPUs and "
+               "disk, so two cannot" % (os.cpu_count() or 0))
+    out.append("  beat one here; more backends add capacity only as "
+               "separate hosts")
+    seen = med("haproxy_client_seen", "project")
+    up = med("haproxy_checks_up", "project")
+    if seen is not None:
+        out.append("  client address from the PROXY header in Received: "
+                   + ("yes" if seen else "NO"))
+    if up is not None:
+        out.append("  HAProxy health checks (connect, greeting, QUIT): "
+                   + ("every server UP" if up else "NOT every server UP"))
+    return out
+
+
 def cmd_table(args):
     data = load(args[0])
     peers = {"smtp": "Postfix", "big": "Postfix", "pop3": "Dovecot",
-             "startup": "tcpserver", "scale": "Dovecot"}
+             "startup": "tcpserver", "scale": "Dovecot",
+             "haproxy": "direct (no HAProxy)"}
     lines = []
     head = "%-32s %-7s %-22s %-22s %-7s %-9s %s" % (
         "workload", "unit", "project median (min-max)",
@@ -337,6 +419,7 @@ def cmd_table(args):
         lines.append("  %-30s %-7s %-22s %-22s %-7s %-9s %s" % (
             label, unit, cell(proj), cell(peer), ratio, text, ok))
         lines[-1] = lines[-1].rstrip()
+    lines += haproxy_notes(data)
     floor = [r for r in FLOOR_ROWS if r[0] in data]
     if floor:
         lines.append("")
@@ -374,7 +457,8 @@ def cmd_table(args):
 
 COMMANDS = {
     "ports": cmd_ports, "maildir": cmd_maildir, "deliver": cmd_deliver,
-    "sample": cmd_sample, "rss": cmd_rss, "table": cmd_table,
+    "sample": cmd_sample, "rss": cmd_rss, "hastat": cmd_hastat,
+    "table": cmd_table,
 }
 
 if __name__ == "__main__":

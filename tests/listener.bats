@@ -178,7 +178,7 @@ quiet() {
 
 @test "an unknown option is a usage error" {
 	prog hello 'echo hello'
-	for o in -x --bogus -1; do
+	for o in -z --bogus -1; do
 		run timeout 10 "$BIN/listener" "$o" 2525 "$T/hello"
 		echo "option $o: $status $output"
 		[ "$status" -eq 100 ]
@@ -213,6 +213,17 @@ quiet() {
 	run timeout 10 "$BIN/listener" -c
 	[ "$status" -eq 100 ]
 	[[ "$output" == *"-c needs an argument"* ]]
+	for x in localhost 127.0.0.1/33 10.0.0.1/8 "" , 127.0.0.1, 1.2.3.4/x; do
+		run timeout 10 "$BIN/listener" -x "$x" "$p" "$T/hello"
+		echo "-x '$x': $status $output"
+		[ "$status" -eq 100 ]
+		[[ "$output" == *"bad -x list: $x "* ]]
+	done
+	run timeout 10 "$BIN/listener" \
+	    -x "$(seq -f '10.0.0.%g' -s, 1 20)" \
+	    -x "$(seq -f '10.0.1.%g' -s, 1 13)" "$p" "$T/hello"
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"at most 32"* ]]
 	run timeout 10 "$BIN/listener" "$p"
 	[ "$status" -eq 100 ]
 	[[ "$output" == *"missing PROGRAM"* ]]
@@ -234,7 +245,8 @@ quiet() {
 	for o in --help -h; do
 		run sh -c '"$1" "$2" 2>/dev/null' sh "$BIN/listener" "$o"
 		[ "$status" -eq 0 ]
-		[[ "${lines[0]}" == "usage: listener [-b ADDR]... [-c MAX] [-C MAX] [-m TEXT] PORT PROGRAM [ARG...]" ]]
+		[ "${lines[0]}" = "usage: listener [-b ADDR]... [-c MAX] [-C MAX] [-m TEXT] [-x LIST] PORT" ]
+		[ "${lines[1]}" = "       PROGRAM [ARG...]" ]
 		[[ "$output" == *"-m TEXT"* ]]
 	done
 }
@@ -549,7 +561,8 @@ resource.prlimit(pid, resource.RLIMIT_NOFILE,
 	need_handler smtp-handler
 	run timeout 10 "$BIN/mysmtpd" --help
 	[ "$status" -eq 0 ]
-	[ "${lines[0]}" = "usage: mysmtpd [-b ADDR]... [-c MAX] [-C MAX] PORT [HANDLER-OPTION...]" ]
+	[ "${lines[0]}" = "usage: mysmtpd [-b ADDR]... [-c MAX] [-C MAX] [-x LIST] PORT" ]
+	[ "${lines[1]}" = "       [HANDLER-OPTION...]" ]
 	[[ "$output" == *"Options of smtp-handler:"* ]]
 	[[ "$output" == *"--users"* ]]
 }
