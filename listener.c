@@ -1252,7 +1252,6 @@ main(int argc, char **argv)
 	set_refuse(&l, REFUSE_TEXT);
 #endif
 	parse_args(argc, argv, &l);
-	env_setup(&l);
 	if ((l.running = calloc(l.max, sizeof(*l.running))) == NULL)
 		fail("allocate memory");
 	/* Pending connections count against -c, so max slots hold them. */
@@ -1264,6 +1263,9 @@ main(int argc, char **argv)
 	if (l.pfd == NULL)
 		fail("allocate memory");
 	open_all(&l);
+	/* After open_all(): sd_listen_fds() takes LISTEN_FDS and its kin
+	 * out of the environment, and the sessions must not see them. */
+	env_setup(&l);
 	/* Type=notify: ready once every socket listens. */
 	if (getenv("NOTIFY_SOCKET") != NULL)
 		(void)sd_notifyf(0, "READY=1\nSTATUS=0 sessions active, "

@@ -701,6 +701,19 @@ PY
 	[ "$output" = $'220 mx.test ESMTP ready\r\n221 2.0.0 Bye\r' ]
 }
 
+@test "PORT -: the sessions do not inherit systemd's LISTEN_ variables" {
+	command -v systemd-socket-activate >/dev/null ||
+	    skip "needs systemd-socket-activate"
+	prog env 'env | grep -E "^(LISTEN_|TCPREMOTEIP)" | sort'
+	p=$(free_port)
+	start systemd-socket-activate -l "127.0.0.1:$p" \
+	    "$BIN/listener" - "$T/env"
+	wait_listening "$p"
+	run client 127.0.0.1 "$p"
+	[ "$status" -eq 0 ]
+	[ "$output" = "TCPREMOTEIP=127.0.0.1" ]
+}
+
 @test "under systemd SIGTERM waits for running sessions, then exits 0" {
 	prog echo 'while IFS= read -r line; do echo "got $line"; done'
 	p=$(free_port)
