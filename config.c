@@ -292,8 +292,8 @@ config_setup(struct config *c, enum proto proto, int argc, char **argv,
 }
 
 int
-config_client(const struct config *c, char *peer, char *proxy, size_t size,
-    const char **why)
+config_client(const struct config *c, const char *sid, char *peer,
+    char *proxy, size_t size)
 {
 	/* 127.0.0.0/8 and ::1 (an IPv4-mapped client is matched as IPv4). */
 	static const struct proxy_list loopback = { 2, {
@@ -301,24 +301,33 @@ config_client(const struct config *c, char *peer, char *proxy, size_t size,
 		{ AF_INET6, { [15] = 1 }, 128 }
 	} };
 	struct proxy_hdr h;
+	int local;
 
 	io_peer(peer, size);
 	proxy[0] = '\0';
-	if (!c->proxy || !proxy_trusted(&c->proxies, peer))
+	if (!c->proxy || !proxy_trusted(&c->proxies, peer)) {
+		log_msg(LOG_INFO, "connect peer=%s session=%s", peer, sid);
 		return io_local();
+	}
 	snprintf(proxy, size, "%s", peer);
 	/* A proxy sends its header at once, before any byte of its
 	 * client's, so it gets PROXY_TIMEOUT; or -t, if that is shorter,
 	 * since -t bounds every wait of the session. */
 	if (proxy_read(0, c->timeout < PROXY_TIMEOUT ? c->timeout :
 	    PROXY_TIMEOUT, &h) < 0) {
-		*why = h.why;
+		log_msg(LOG_WARNING, "proxy header from %s refused: %s "
+		    "session=%s", proxy, h.why, sid);
 		return -1;
 	}
 	if (h.local)
-		return io_local();
-	snprintf(peer, size, "%s", h.src);
-	/* Passwords in clear only from this host (plain_ok): the client's
-	 * address decides, not the proxy's. */
-	return proxy_trusted(&loopback, peer);
+		local = io_local();
+	else {
+		snprintf(peer, size, "%s", h.src);
+		/* Passwords in clear only from this host (plain_ok): the
+		 * client's address decides, not the proxy's. */
+		local = proxy_trusted(&loopback, peer);
+	}
+	log_msg(LOG_INFO, "connect peer=%s proxy=%s session=%s", peer, proxy,
+	    sid);
+	return local;
 }

@@ -44,15 +44,16 @@ void	config_parse(struct config *c, enum proto proto, int argc,
 void	config_setup(struct config *c, enum proto proto, int argc,
 	    char **argv, struct io *io, struct users *u);
 
-/* The session's client.  Writes the connection's peer (io_peer) into
- * peer and "" into proxy, both of size octets, and returns whether the
- * client is on this host (io_local).  With -x, when that peer is in the
- * list, reads its PROXY header from standard input first: the peer
- * becomes the proxy, the client the one the header names, on this host
- * only if its address is loopback; a LOCAL or UNKNOWN header keeps the
- * connection's own.  Returns -1, with the proxy in proxy and *why set,
- * when a trusted peer sends no valid header in time. */
-int	config_client(const struct config *c, char *peer, char *proxy,
-	    size_t size, const char **why);
+/* The session's client, logged with the session id sid as the session's
+ * first line.  Writes the connection's peer (io_peer) into peer and ""
+ * into proxy, both of size octets, and returns whether the client is on
+ * this host (io_local).  With -x, when that peer is in the list, reads
+ * its PROXY header from standard input first: the peer becomes the
+ * proxy, the client the one the header names, on this host only if its
+ * address is loopback; a LOCAL or UNKNOWN header keeps the connection's
+ * own.  Returns -1, logged, when a trusted peer sends no valid header in
+ * time. */
+int	config_client(const struct config *c, const char *sid, char *peer,
+	    char *proxy, size_t size);
 
 #endif

@@ -720,27 +720,19 @@ int
 main(int argc, char **argv)
 {
 	static struct session s;
-	const char *why;
 
 	config_setup(&s.cfg, PROTO_POP3, argc, argv, &s.io, &s.users);
 	if (s.cfg.check)
 		exit(EXIT_NORMAL);
 	s.state = P_AUTH;
 	log_session_id(s.sid, sizeof(s.sid));
-	s.local = config_client(&s.cfg, s.peer, s.proxy, sizeof(s.peer), &why);
-	if (s.local < 0) {
-		log_msg(LOG_WARNING, "proxy header from %s refused: %s "
-		    "session=%s", s.proxy, why, s.sid);
-		/* Under implicit TLS nothing goes in clear. */
+	s.local = config_client(&s.cfg, s.sid, s.peer, s.proxy,
+	    sizeof(s.peer));
+	/* Under implicit TLS nothing goes in clear. */
+	if (s.local < 0)
 		finish(&s, s.cfg.tls ? PR_NONE : PR_PROXY, EXIT_ABORTED,
 		    "proxy-refused");
-	}
 	s.sniff = s.cfg.proxy && s.proxy[0] == '\0';
-	if (s.proxy[0] != '\0')
-		log_msg(LOG_INFO, "connect peer=%s proxy=%s session=%s", s.peer,
-		    s.proxy, s.sid);
-	else
-		log_msg(LOG_INFO, "connect peer=%s session=%s", s.peer, s.sid);
 	/* Implicit TLS (RFC 8314): the handshake before the greeting. */
 	if (s.cfg.tls && io_start_tls(&s.io) < 0)
 		finish(&s, PR_NONE, EXIT_ABORTED, "tls-failed");
