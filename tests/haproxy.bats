@@ -44,29 +44,15 @@ print("\n".join(str(s.getsockname()[1]) for s in ss))' "$1"
 # journal_start: a stand-in for journald, bound in a private mount
 # namespace; its entries go to $T/journal (one field a line, entries
 # separated by blank lines), and bg starts servers in its namespace, so
-# that they and their sessions log there.  Skips the test without root.
+# that they and their sessions log there; teardown kills it (a lost one
+# ends after 10 quiet minutes).  Skips the test without root.
 journal_start() {
 	[ "$(id -u)" -eq 0 ] || skip "needs root for a mount namespace"
 	need unshare util-linux
 	need nsenter util-linux
-	cat >"$T/collect.py" <<'PY'
-import os, socket, sys
-path = "/run/systemd/journal/socket"
-os.makedirs(os.path.dirname(path), exist_ok=True)
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(path)
-# As journald's own: the sessions log as $RUN_AS.
-os.chmod(path, 0o666)
-# Teardown kills it; a lost one ends after 10 quiet minutes.
-s.settimeout(600)
-open(sys.argv[1] + ".ready", "w").close()
-with open(sys.argv[1], "wb") as out:
-    while True:
-        out.write(s.recv(65536) + b"\n")
-        out.flush()
-PY
+	journal_collector
 	unshare -m sh -c 'mount -t tmpfs none /run &&
-	    exec python3 "$1/collect.py" "$1/journal"' sh "$T" \
+	    exec python3 "$1/collect.py" "$1/journal" 600' sh "$T" \
 	    </dev/null >"$T/collect.err" 2>&1 3>&- &
 	JNS=$!
 	PIDS="${PIDS:-} $JNS"

@@ -521,9 +521,10 @@ pop3_wait() {
 # Journal capture
 
 # journal_collector: write $T/collect.py, which, run in a private mount
-# namespace with "python3 $T/collect.py FILE", stands in for journald:
-# it binds the journal socket, touches FILE.ready once it is bound, and
-# writes every entry it receives to FILE until 3 quiet seconds pass.
+# namespace with "python3 $T/collect.py FILE [SECONDS]", stands in for
+# journald: it binds the journal socket, touches FILE.ready once it is
+# bound, and writes every entry it receives to FILE until SECONDS (3
+# unless given) pass without one.
 journal_collector() {
 	rm -f "$T/journal.ready"
 	cat >"$T/collect.py" <<'PY'
@@ -534,7 +535,7 @@ s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(path)
 # As journald's own: any user may log, the handlers run as $RUN_AS too.
 os.chmod(path, 0o666)
-s.settimeout(3)
+s.settimeout(float(sys.argv[2]) if len(sys.argv) > 2 else 3)
 open(sys.argv[1] + ".ready", "w").close()
 with open(sys.argv[1], "wb") as out:
     while True:
