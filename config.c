@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -19,6 +20,10 @@
 #include "lineio.h"
 #include "log.h"
 #include "tls.h"
+
+#define HANDOFF_HELP \
+"      --handoff            take the connection from the listener on fd 0\n" \
+"                           (its spare session; see listener(8))\n"
 
 static const char smtp_help[] =
 "usage: smtp-handler [OPTION]...\n"
@@ -46,6 +51,7 @@ static const char smtp_help[] =
 "                           these addresses or prefixes (a,b/n,...)\n"
 "  -U, --user NAME          started as root, become NAME before reading\n"
 "                           any input\n"
+HANDOFF_HELP
 "      --check              check the configuration and exit\n"
 "  -h, --help               show this help\n";
 
@@ -68,6 +74,7 @@ static const char pop3_help[] =
 "                           these addresses or prefixes (a,b/n,...)\n"
 "  -U, --user NAME          started as root, become NAME before reading\n"
 "                           any input\n"
+HANDOFF_HELP
 "      --check              check the configuration and exit\n"
 "  -h, --help               show this help\n";
 
@@ -85,6 +92,7 @@ static const struct option longopts[] = {
 	{ "plaintext-auth", no_argument, NULL, 'P' },
 	{ "submission", no_argument, NULL, 'S' },
 	{ "check", no_argument, NULL, 'C' },
+	{ "handoff", no_argument, NULL, 'H' },
 	{ "user", required_argument, NULL, 'U' },
 	{ "proxy", required_argument, NULL, 'x' },
 	{ "help", no_argument, NULL, 'h' },
@@ -196,6 +204,7 @@ config_parse(struct config *c, enum proto proto, int argc, char **argv)
 		case 'P': c->plaintext_auth = 1; break;
 		case 'S': c->submission = 1; break;
 		case 'C': c->check = 1; break;
+		case 'H': c->handoff = 1; break;
 		case 'U': c->user = optarg; break;
 		case 'x': proxies(c, optarg); break;
 		case 'h':
@@ -247,6 +256,60 @@ become(const char *name)
 		die(EXIT_TEMP, "still able to become root after -U %s", name);
 }
 
+/* --handoff.  The listener starts a session before its connection comes,
+ * so that the exec and the loading of libraries happen while nobody
+ * waits; fd 0 is then a socket to the listener, which sends the
+ * connection (SCM_RIGHTS) and its environment (PROTO=TCP, TCPREMOTEIP,
+ * ...: NUL-terminated strings) in one message when a client connects.
+ * Only the options have been read so far: the users file, the
+ * certificate and the -U change all come after, so the session is the
+ * one a process started for it would serve.  The listener closing the
+ * socket (it stopped, or let this spare go) ends us quietly. */
+static void
+take_connection(void)
+{
+	static char env[HANDOFF_ENV_MAX + 1];
+	union {
+		struct cmsghdr	h;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct iovec iov = { env, HANDOFF_ENV_MAX };
+	struct msghdr m;
+	struct cmsghdr *h;
+	ssize_t n;
+	char *p;
+	int fd;
+
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = ctl.buf;
+	m.msg_controllen = sizeof(ctl.buf);
+	while ((n = recvmsg(0, &m, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+		continue;
+	if (n == 0)
+		exit(EXIT_NORMAL);
+	if (n < 0)
+		die(EXIT_USAGE, "--handoff: unable to receive a connection on "
+		    "fd 0: %s", strerror(errno));
+	h = CMSG_FIRSTHDR(&m);
+	if (h == NULL || h->cmsg_level != SOL_SOCKET ||
+	    h->cmsg_type != SCM_RIGHTS ||
+	    h->cmsg_len != CMSG_LEN(sizeof(int)) ||
+	    (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0)
+		die(EXIT_TEMP, "--handoff: no connection in the message");
+	memcpy(&fd, CMSG_DATA(h), sizeof(fd));
+	if (dup2(fd, 0) < 0 || dup2(fd, 1) < 0 || close(fd) < 0)
+		die(EXIT_TEMP, "--handoff: unable to take the connection: %s",
+		    strerror(errno));
+	/* env[n] ends the last string even if the listener did not. */
+	env[n] = '\0';
+	for (p = env; p < env + n; p += strlen(p) + 1)
+		if (strchr(p, '=') != NULL && putenv(p) != 0)
+			die(EXIT_TEMP, "--handoff: putenv: %s",
+			    strerror(errno));
+}
+
 void
 config_setup(struct config *c, enum proto proto, int argc, char **argv,
     struct io *io, struct users *u)
@@ -266,6 +329,8 @@ config_setup(struct config *c, enum proto proto, int argc, char **argv,
 		die(EXIT_TEMP, "signal: %s", strerror(errno));
 	umask(077);
 	config_parse(c, proto, argc, argv);
+	if (c->handoff)
+		take_connection();
 	/* The key is often readable by root only: load it before -U. */
 	if (c->cert != NULL)
 		tls_load(c->cert, c->key);

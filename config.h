@@ -25,6 +25,7 @@ struct config {
 	int	plaintext_auth;	/* -P: passwords without TLS from anywhere */
 	int	submission;	/* -S: the submission role, SMTP only */
 	int	check;		/* --check: validate and exit */
+	int	handoff;	/* --handoff: the listener sends the connection */
 	const char *user;	/* -U: the user to become when started as root */
 	struct proxy_list proxies;	/* -x: the trusted PROXY sources */
 	int	proxy;		/* -x given */
@@ -37,7 +38,8 @@ void	config_parse(struct config *c, enum proto proto, int argc,
 	    char **argv);
 
 /* Everything a handler does before its session: open the log, ignore
- * SIGPIPE and SIGXFSZ, parse the options into *c, set up *io on fds 0
+ * SIGPIPE and SIGXFSZ, parse the options into *c, with --handoff wait
+ * for the connection from the listener, set up *io on fds 0
  * and 1, and load the users file into *u.  If the file cannot be read,
  * the client gets a temporary-failure reply (unless --check) and the
  * program exits with EXIT_USAGE. */

@@ -128,6 +128,10 @@
  * memory or processes, so that a ready socket neither spins the CPU nor
  * floods the log, yet a freed resource is used soon. */
 #define LISTEN_PAUSE_MS		1000
+/* A connection's environment as the listener hands it to a spare
+ * session (--handoff): PROTO=TCP and four addresses and ports, each at
+ * most "TCPREMOTEPORT=" and INET6_ADDRSTRLEN (46) octets, well within. */
+#define HANDOFF_ENV_MAX		512
 
 /* PROXY protocol (HAProxy's specification, versions 1 and 2) */
 

@@ -11,6 +11,9 @@
  * From a trusted proxy (-x) it peeks at the PROXY header, without taking
  * a byte of it, to count the session under the client's address; the
  * session reads the header itself.
+ * With -s (always, as mysmtpd and mypopd) it keeps one session started
+ * ahead, a spare, which waits for its connection on a socket to us
+ * (--handoff): a client then waits for no exec and no library loading.
  * With PORT "-" it takes its listening sockets from systemd (Accept=no)
  * and reports readiness and its sessions through sd_notify().  It logs
  * to the journal or syslog only; fd 2 is left to the programs for their
@@ -64,10 +67,10 @@
 	"HANDLER-OPTIONs for each connection to TCP PORT (\"-\": the\n" \
 	"sockets systemd passes).\n"
 #else
-#define OPTSTRING	"+:b:c:C:m:x:h"
+#define OPTSTRING	"+:b:c:C:m:sx:h"
 #define USAGE \
-	"usage: listener [-b ADDR]... [-c MAX] [-C MAX] [-m TEXT] [-x LIST]" \
-	" PORT\n       PROGRAM [ARG...]\n" \
+	"usage: listener [-b ADDR]... [-c MAX] [-C MAX] [-m TEXT] [-s]" \
+	" [-x LIST] PORT\n       PROGRAM [ARG...]\n" \
 	"Run PROGRAM with ARGs for each connection to TCP PORT (\"-\": the\n" \
 	"sockets systemd passes), with the connection on its standard\n" \
 	"input and output.\n"
@@ -117,6 +120,15 @@ enum peek {
 	PEEK_GONE	/* the proxy left, or the connection failed */
 };
 
+/* The variables that describe a connection, as tcpserver sets them.
+ * Values inherited from our own environment must not pass for facts
+ * about a connection: the session gets these, or none of them. */
+static const char *const conn_vars[] = {
+	"PROTO", "TCPREMOTEIP", "TCPREMOTEPORT", "TCPLOCALIP",
+	"TCPLOCALPORT", "TCPREMOTEHOST", "TCPREMOTEINFO", "TCPLOCALHOST"
+};
+#define CONN_SET	5	/* the first five are set; no names are looked up */
+
 struct listener {
 	const char	*addrs[LISTEN_ADDRS_MAX];	/* -b, as given */
 	size_t		 naddrs;
@@ -140,6 +152,12 @@ struct listener {
 	struct pollfd	*pfd;		/* sockets, self-pipe, then pending */
 	char		**env;		/* a session's environment */
 	size_t		 nenv;		/* inherited entries in env */
+	char		 conn_env[CONN_SET][16 + INET6_ADDRSTRLEN];
+					/* env's entries for one connection */
+	int		 spare;		/* -s: keep a session started ahead */
+	char		**spare_argv;	/* argv with --handoff */
+	pid_t		 spare_pid;	/* the spare waiting, or 0 */
+	int		 spare_fd;	/* our end of its socket */
 };
 
 /* The self-pipe: the signal handler writes a byte to wake[1], so that
@@ -335,6 +353,10 @@ help(void)
 #ifndef HANDLER
 	    "  -m TEXT     send TEXT and CRLF to a connection refused because"
 	    " of -c or\n              -C; without -m it is just closed\n"
+	    "  -s          keep one PROGRAM started ahead with --handoff as"
+	    " its first\n              argument, to take the next connection"
+	    " over fd 0 (smtp-handler\n              and pop3-handler do;"
+	    " see listener(8))\n"
 #endif
 	    "  -x LIST     trusted proxies (addresses or CIDR prefixes, comma-"
 	    "separated):\n              a connection from one starts with a"
@@ -433,6 +455,9 @@ parse_options(int argc, char **argv, struct listener *l)
 			set_refuse(l, optarg);
 			break;
 #endif
+		case 's':
+			l->spare = 1;
+			break;
 		case 'x':
 			add_proxies(l, optarg);
 			break;
@@ -473,6 +498,26 @@ parse_args(int argc, char **argv, struct listener *l)
 		    strerror(errno));
 	l->argv = argv + 1;
 #endif
+}
+
+/* With -s, make l->spare_argv: l->argv with --handoff after the
+ * program's name. */
+static void
+spare_setup(struct listener *l)
+{
+	static char handoff_opt[] = "--handoff";
+	size_t n;
+
+	l->spare_fd = -1;
+	if (!l->spare)
+		return;
+	for (n = 0; l->argv[n] != NULL; n++)
+		;
+	if ((l->spare_argv = calloc(n + 2, sizeof(*l->spare_argv))) == NULL)
+		fail("allocate memory");
+	l->spare_argv[0] = l->argv[0];
+	l->spare_argv[1] = handoff_opt;
+	memcpy(l->spare_argv + 2, l->argv + 1, n * sizeof(*l->argv));
 }
 
 /* Open, bind and listen on addr; return the socket, or -1 if the kernel
@@ -606,14 +651,6 @@ setup_signals(void)
 		fail("unblock signals");
 }
 
-/* The variables that describe a connection, as tcpserver sets them.
- * Values inherited from our own environment must not pass for facts
- * about a connection: the session gets these, or none of them. */
-static const char *const conn_vars[] = {
-	"PROTO", "TCPREMOTEIP", "TCPREMOTEPORT", "TCPLOCALIP",
-	"TCPLOCALPORT", "TCPREMOTEHOST", "TCPREMOTEINFO", "TCPLOCALHOST"
-};
-#define CONN_SET	5	/* the first five are set; no names are looked up */
 
 /* Whether the variable name[0..len) is one of conn_vars. */
 static int
@@ -650,12 +687,12 @@ env_setup(struct listener *l)
 	l->nenv = j;
 }
 
-/* Fill the session's slots of l->env for connection c.  Returns 0, or -1
- * (logged) when its local address is unknown. */
+/* Fill l->conn_env, and the session's slots of l->env, for connection c.
+ * Returns 0, or -1 (logged) when its local address is unknown. */
 static int
 env_conn(struct listener *l, const struct conn *c)
 {
-	static char vars[CONN_SET][16 + INET6_ADDRSTRLEN];
+	char (*vars)[sizeof(l->conn_env[0])] = l->conn_env;
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 	char lip[INET6_ADDRSTRLEN];
@@ -679,16 +716,16 @@ env_conn(struct listener *l, const struct conn *c)
 	return 0;
 }
 
-/* Start the program on connection c: c->fd on fds 0 and 1, every other
- * descriptor above 2 closed, every signal at its default and unblocked,
- * as in a fresh process (an ignored SIGPIPE would survive exec).
- * posix_spawn() rather than fork(): the child shares our memory until it
- * execs, so no page tables are copied for each session, and a failed
- * exec comes back as an error here.  (The C library blocks signals
- * around the clone and resets our handlers in the child, so that it
- * never runs one.)  Returns the pid, or -1 with errno set. */
+/* Run argv with env and fd on fds 0 and 1, every other descriptor above
+ * 2 closed, every signal at its default and unblocked, as in a fresh
+ * process (an ignored SIGPIPE would survive exec).  posix_spawn() rather
+ * than fork(): the child shares our memory until it execs, so no page
+ * tables are copied for each session, and a failed exec comes back as an
+ * error here.  (The C library blocks signals around the clone and resets
+ * our handlers in the child, so that it never runs one.)  Returns the
+ * pid, or -1 with errno set. */
 static pid_t
-start(struct listener *l, const struct conn *c)
+start(int fd, char **argv, char **env)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t sa;
@@ -707,14 +744,14 @@ start(struct listener *l, const struct conn *c)
 		errno = err;
 		return -1;
 	}
-	if ((err = posix_spawn_file_actions_adddup2(&fa, c->fd, 0)) == 0 &&
-	    (err = posix_spawn_file_actions_adddup2(&fa, c->fd, 1)) == 0 &&
+	if ((err = posix_spawn_file_actions_adddup2(&fa, fd, 0)) == 0 &&
+	    (err = posix_spawn_file_actions_adddup2(&fa, fd, 1)) == 0 &&
 	    (err = posix_spawn_file_actions_addclosefrom_np(&fa, 3)) == 0 &&
 	    (err = posix_spawnattr_setsigdefault(&sa, &all)) == 0 &&
 	    (err = posix_spawnattr_setsigmask(&sa, &none)) == 0 &&
 	    (err = posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETSIGDEF |
 	    POSIX_SPAWN_SETSIGMASK)) == 0)
-		err = posix_spawn(&pid, l->argv[0], &fa, &sa, l->argv, l->env);
+		err = posix_spawn(&pid, argv[0], &fa, &sa, argv, env);
 	posix_spawnattr_destroy(&sa);
 	posix_spawn_file_actions_destroy(&fa);
 	if (err != 0) {
@@ -745,8 +782,10 @@ from_source(const struct listener *l, const char *ip)
 	return n;
 }
 
-/* Note a session started (pid, ip) or ended (pid, NULL). */
-static void
+/* Note a session started (pid, ip) or ended (pid, NULL).  Returns
+ * whether pid is, or was, a session: a spare that never took its
+ * connection, or a child from before an exec() of ours, is not. */
+static int
 track(struct listener *l, pid_t pid, const char *ip)
 {
 	unsigned long i;
@@ -756,13 +795,106 @@ track(struct listener *l, pid_t pid, const char *ip)
 			l->running[i].pid = pid;
 			snprintf(l->running[i].ip, sizeof(l->running[i].ip),
 			    "%s", ip);
-			return;
+			return 1;
 		}
 		if (ip == NULL && l->running[i].pid == pid) {
 			l->running[i].pid = 0;
-			return;
+			return 1;
 		}
 	}
+	return 0;
+}
+
+/* Let the spare go: closing its socket ends it. */
+static void
+spare_close(struct listener *l)
+{
+	if (l->spare_pid != 0 && close(l->spare_fd) < 0)
+		log_msg(LOG_ERR, "unable to close the socket of spare pid "
+		    "%ld: %s", (long)l->spare_pid, strerror(errno));
+	l->spare_pid = 0;
+	l->spare_fd = -1;
+}
+
+/* With -s, start a spare if none waits: the program with --handoff and
+ * a socket to us on fds 0 and 1, in the environment of a session less
+ * the connection's variables, which come with the connection. */
+static void
+spare_start(struct listener *l)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (!l->spare || l->spare_pid != 0)
+		return;
+	/* SEQPACKET: the connection and its variables come as one message,
+	 * and our close is an end of file to the spare. */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		log_msg(LOG_WARNING, "unable to make the socket of a spare "
+		    "session: %s", strerror(errno));
+		return;
+	}
+	l->env[l->nenv] = NULL;
+	pid = start(sv[1], l->spare_argv, l->env);
+	if (close(sv[1]) < 0)
+		fail("close the spare's end of its socket");
+	if (pid < 0) {
+		log_msg(LOG_WARNING, "unable to start a spare %s: %s",
+		    l->spare_argv[0], strerror(errno));
+		if (close(sv[0]) < 0)
+			fail("close the socket of a spare");
+		return;
+	}
+	l->spare_pid = pid;
+	l->spare_fd = sv[0];
+}
+
+/* Hand connection c to the spare, with its variables (l->conn_env).
+ * Returns the spare's pid, now c's session, or -1 when there is no spare
+ * or it is gone (it will be reaped as no session). */
+static pid_t
+handoff(struct listener *l, const struct conn *c)
+{
+	char env[HANDOFF_ENV_MAX];
+	union {
+		struct cmsghdr	h;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct iovec iov = { env, 0 };
+	struct msghdr m;
+	struct cmsghdr *h;
+	size_t k, len;
+	pid_t pid = l->spare_pid;
+
+	if (pid == 0)
+		return -1;
+	for (k = 0; k < CONN_SET; k++) {
+		len = strlen(l->conn_env[k]) + 1;
+		/* HANDOFF_ENV_MAX holds CONN_SET of conn_env's size. */
+		memcpy(env + iov.iov_len, l->conn_env[k], len);
+		iov.iov_len += len;
+	}
+	memset(&m, 0, sizeof(m));
+	memset(&ctl, 0, sizeof(ctl));
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = ctl.buf;
+	m.msg_controllen = sizeof(ctl.buf);
+	h = CMSG_FIRSTHDR(&m);
+	h->cmsg_level = SOL_SOCKET;
+	h->cmsg_type = SCM_RIGHTS;
+	h->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(h), &c->fd, sizeof(int));
+	/* The spare's socket is empty (one message per spare): this does
+	 * not block.  A spare that died leaves EPIPE or ECONNRESET. */
+	if (sendmsg(l->spare_fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+		log_msg(LOG_WARNING, "spare pid %ld gone before its "
+		    "connection: %s", (long)pid, strerror(errno));
+		spare_close(l);
+		return -1;
+	}
+	spare_close(l);
+	return pid;
 }
 
 /* Write who c is from into buf, for the log: "ADDR port N", and the
@@ -846,7 +978,8 @@ spawn(struct listener *l, struct conn *c)
 		refuse(l, c);
 		return 0;
 	}
-	if ((pid = start(l, c)) < 0) {
+	if ((pid = handoff(l, c)) < 0 &&
+	    (pid = start(c->fd, l->argv, l->env)) < 0) {
 		log_msg(LOG_ERR, "unable to run %s: %s", l->argv[0],
 		    strerror(errno));
 		refuse(l, c);
@@ -858,6 +991,8 @@ spawn(struct listener *l, struct conn *c)
 	log_msg(LOG_INFO, "pid %ld: connection from %s", (long)pid,
 	    describe(c, who, sizeof(who)));
 	notify_status(l);
+	/* The next connection's spare starts while this session runs. */
+	spare_start(l);
 	return 0;
 }
 
@@ -1088,11 +1223,16 @@ reap(struct listener *l)
 			return;
 		if (pid < 0)
 			fail("wait");
-		/* A child from before an exec() of ours is no session. */
-		if (l->sessions > 0)
+		if (track(l, pid, NULL)) {
 			l->sessions--;
-		track(l, pid, NULL);
-		notify_status(l);
+			notify_status(l);
+		} else if (pid == l->spare_pid) {
+			/* Started again with the next session, not now: a
+			 * program that fails at once must not loop. */
+			log_msg(LOG_WARNING, "spare pid %ld ended before its "
+			    "connection", (long)pid);
+			spare_close(l);
+		}
 		if (WIFSIGNALED(status))
 			log_msg(LOG_INFO, "pid %ld: killed by signal %d",
 			    (long)pid, WTERMSIG(status));
@@ -1114,6 +1254,18 @@ stop(struct listener *l)
 	for (i = 0; i < l->nfds; i++) {
 		if (close(l->fds[i]) < 0)
 			fail("close a listening socket");
+	}
+	/* The spare holds no client: end it now, and collect it, so that
+	 * it does not outlive us waiting for an init to reap it. */
+	if (l->spare_pid != 0) {
+		pid_t pid = l->spare_pid;
+
+		if (kill(pid, SIGKILL) < 0)
+			log_msg(LOG_ERR, "unable to end spare pid %ld: %s",
+			    (long)pid, strerror(errno));
+		spare_close(l);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			continue;
 	}
 	if (l->npending > 0)
 		log_msg(LOG_INFO, "closing %lu connections waiting for their "
@@ -1137,9 +1289,10 @@ stop(struct listener *l)
 			continue;
 		if (pid < 0)
 			break;
-		l->sessions--;
-		track(l, pid, NULL);
-		notify_status(l);
+		if (track(l, pid, NULL)) {
+			l->sessions--;
+			notify_status(l);
+		}
 	}
 	log_msg(LOG_INFO, "stopped");
 	exit(EXIT_NORMAL);
@@ -1252,6 +1405,10 @@ main(int argc, char **argv)
 	set_refuse(&l, REFUSE_TEXT);
 #endif
 	parse_args(argc, argv, &l);
+#ifdef HANDLER
+	/* The handler takes --handoff. */
+	l.spare = 1;
+#endif
 	if ((l.running = calloc(l.max, sizeof(*l.running))) == NULL)
 		fail("allocate memory");
 	/* Pending connections count against -c, so max slots hold them. */
@@ -1266,6 +1423,8 @@ main(int argc, char **argv)
 	/* After open_all(): sd_listen_fds() takes LISTEN_FDS and its kin
 	 * out of the environment, and the sessions must not see them. */
 	env_setup(&l);
+	spare_setup(&l);
+	spare_start(&l);
 	/* Type=notify: ready once every socket listens. */
 	if (getenv("NOTIFY_SOCKET") != NULL)
 		(void)sd_notifyf(0, "READY=1\nSTATUS=0 sessions active, "

@@ -245,9 +245,10 @@ quiet() {
 	for o in --help -h; do
 		run sh -c '"$1" "$2" 2>/dev/null' sh "$BIN/listener" "$o"
 		[ "$status" -eq 0 ]
-		[ "${lines[0]}" = "usage: listener [-b ADDR]... [-c MAX] [-C MAX] [-m TEXT] [-x LIST] PORT" ]
+		[ "${lines[0]}" = "usage: listener [-b ADDR]... [-c MAX] [-C MAX] [-m TEXT] [-s] [-x LIST] PORT" ]
 		[ "${lines[1]}" = "       PROGRAM [ARG...]" ]
 		[[ "$output" == *"-m TEXT"* ]]
+		[[ "$output" == *"-s  "*"--handoff"* ]]
 	done
 }
 
@@ -747,4 +748,165 @@ PY
 	[ "${lines[1]}" = "running" ]
 	[ "${lines[2]}" = "got last" ]
 	[ "${lines[3]}" = "exit 0" ]
+}
+
+# Spare sessions (-s; always in mysmtpd and mypopd)
+
+# spare_prog: $T/spare, a PROGRAM that speaks the handoff as the handlers
+# do.  It appends "PID ARGS" to $T/spares when it starts.  With --handoff
+# it takes the connection and its variables from fd 0 and writes them to
+# the client ("handoff pid=PID", then each variable); without, it writes
+# "direct pid=PID" on stdout.
+spare_prog() {
+	cat >"$T/spare" <<PY
+#!/usr/bin/env python3
+import os, socket, sys
+with open("$T/spares", "a") as f:
+    f.write(" ".join([str(os.getpid())] + sys.argv[1:]) + "\n")
+if sys.argv[1:2] != ["--handoff"]:
+    sys.stdout.write("direct pid=%d\n" % os.getpid())
+    sys.exit(0)
+msg, fds, _, _ = socket.recv_fds(socket.socket(fileno=0), 512, 1)
+if not fds:
+    sys.exit(0)
+out = "handoff pid=%d\n" % os.getpid()
+out += "".join(v.decode() + "\n" for v in msg.split(b"\0") if v)
+c = socket.socket(fileno=fds[0])
+c.sendall(out.encode())
+c.close()
+PY
+	chmod +x "$T/spare"
+}
+
+# wait_lines FILE N: wait up to 10 seconds for FILE to have N lines.
+wait_lines() {
+	local i
+	for i in $(seq 1 100); do
+		[ "$(cat "$1" 2>/dev/null | wc -l)" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# spare_of PID: the pid of PID's child started with --handoff, once there
+# is one (at most 10 seconds).
+spare_of() {
+	local i c
+	for i in $(seq 1 100); do
+		for c in $(children "$1" | cut -d' ' -f1); do
+			if tr '\0' '\n' <"/proc/$c/cmdline" 2>/dev/null |
+			    grep -qx -- --handoff; then
+				echo "$c"
+				return 0
+			fi
+		done
+		sleep 0.1
+	done
+	return 1
+}
+
+@test "-s starts PROGRAM ahead with --handoff; it takes the next connection and its variables" {
+	spare_prog
+	p=$(free_port)
+	start "$BIN/listener" -s -b 127.0.0.1 "$p" "$T/spare" a b
+	wait_listening "$p"
+	# Started before any client came.
+	wait_lines "$T/spares" 1
+	first=$(cut -d' ' -f1 "$T/spares")
+	[ "$(cut -d' ' -f2- "$T/spares")" = "--handoff a b" ]
+	run client 127.0.0.1 "$p"
+	[ "$status" -eq 0 ]
+	[ "$output" = "handoff pid=$first
+PROTO=TCP
+TCPREMOTEIP=127.0.0.1
+TCPREMOTEPORT=$(cat "$T/cport")
+TCPLOCALIP=127.0.0.1
+TCPLOCALPORT=$p" ]
+	# The next spare follows at once, another process.
+	wait_lines "$T/spares" 2
+	second=$(sed -n 2p "$T/spares")
+	[ "${second#* }" = "--handoff a b" ]
+	[ "${second%% *}" != "$first" ]
+	run client 127.0.0.1 "$p"
+	[ "${lines[0]}" = "handoff pid=${second%% *}" ]
+	quiet
+}
+
+@test "a spare that ends before its connection is not used; the client is served" {
+	spare_prog
+	p=$(free_port)
+	start "$BIN/listener" -s -b 127.0.0.1 "$p" "$T/spare"
+	wait_listening "$p"
+	wait_lines "$T/spares" 1
+	first=$(cut -d' ' -f1 "$T/spares")
+	kill -KILL "$first"
+	# Reaped by the listener, so gone, not a zombie.
+	for i in $(seq 1 50); do
+		[ -z "$(state "$first")" ] && break
+		sleep 0.1
+	done
+	[ -z "$(state "$first")" ]
+	run client 127.0.0.1 "$p"
+	[ "$status" -eq 0 ]
+	[[ "$output" == "direct pid="* ]]
+	# Then a new spare, which takes the next client.
+	wait_lines "$T/spares" 3
+	[ "$(sed -n 3p "$T/spares" | cut -d' ' -f2-)" = "--handoff" ]
+	run client 127.0.0.1 "$p"
+	[ "${lines[0]}" = "handoff pid=$(sed -n 3p "$T/spares" | cut -d' ' -f1)" ]
+	[ "$(state "$LPID")" = S ]
+}
+
+@test "mypopd's spare reads the users file only when its client comes" {
+	need_handler pop3-handler
+	p=$(free_port)
+	start "$BIN/mypopd" -b 127.0.0.1 "$p" -u "$USERS" -d "$STORE" \
+	    -n mx.test
+	wait_listening "$p"
+	spare=$(spare_of "$LPID")
+	# A user added after the spare started can log in with it.
+	echo "frank@example.org frankpw" >>"$USERS"
+	run client --greet 127.0.0.1 "$p" \
+	    $'USER frank@example.org\r\nPASS frankpw\r\nSTAT\r\nQUIT\r\n'
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 5 ]
+	[ "$(printf '%s\n' "${lines[@]}" | cut -c1-3 | sort -u)" = "+OK" ]
+	[ "${lines[3]}" = $'+OK 0 0\r' ]
+	# It was that session, and a new spare waits.
+	[ -z "$(state "$spare")" ]
+	new=$(spare_of "$LPID")
+	[ "$new" != "$spare" ]
+	quiet
+}
+
+@test "stopping mysmtpd ends its spare; nothing is left running" {
+	need_handler smtp-handler
+	p=$(free_port)
+	start "$BIN/mysmtpd" -b 127.0.0.1 "$p" -u "$USERS" -d "$STORE" \
+	    -n mx.test
+	wait_listening "$p"
+	spare=$(spare_of "$LPID")
+	[ -n "$(state "$spare")" ]
+	kill -TERM "$LPID"
+	wait_exit "$LPID"
+	[ "$status" -eq 0 ]
+	[ -z "$(state "$spare")" ]
+	quiet
+}
+
+@test "a handler with --handoff needs the listener's socket on fd 0, and ends quietly when it closes" {
+	need_handler smtp-handler
+	run timeout 10 "$BIN/smtp-handler" --handoff -u "$USERS" -d "$STORE" \
+	    </dev/null
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"--handoff: unable to receive a connection on fd 0"* ]]
+	# The listener let the spare go: no connection, no reply, status 0.
+	run timeout 10 python3 -c '
+import socket, subprocess, sys
+a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+a.close()
+p = subprocess.run(sys.argv[1:], stdin=b, stdout=b, stderr=subprocess.PIPE)
+print(p.returncode, repr(p.stderr))' "$BIN/pop3-handler" --handoff \
+	    -u "$USERS" -d "$STORE"
+	[ "$output" = "0 b''" ]
 }
