@@ -67,10 +67,12 @@ FUZZ_FLAGS = $(SAN_FLAGS) -DAUTH_FAIL_DELAY=0 -DSMTP_UNKNOWN_RCPT_DELAY=0 \
 PROGS	= smtp-handler pop3-handler listener mysmtpd mypopd mailpasswd
 # The handlers talk to the journal themselves (log.c); only the listener
 # needs libsystemd (socket activation, sd_notify).  Each library loaded
-# is paid for in every session's start-up, so OpenSSL is not linked:
-# tls.c loads it with dlopen() when a certificate is configured
-# (libssl-dev provides its headers).
-LIBS	= -lcrypt
+# is paid for in every session's start-up and resident set, so neither
+# OpenSSL nor libcrypt is linked: tls.c loads OpenSSL with dlopen() when
+# a certificate is configured (libssl-dev provides its headers), users.c
+# loads libcrypt when a password hash is checked (libcrypt-dev's crypt.h).
+# mailpasswd makes hashes, so it links libcrypt.
+LIBS	=
 LISTENER_LIBS = -lsystemd
 HEADERS	= limits.h lineio.h log.h users.h address.h mailstore.h \
 	mailstore-lock.h config.h tls.h auth.h proxy.h

@@ -8,6 +8,7 @@
 
 #include "auth.h"
 #include "limits.h"
+#include "log.h"
 
 /* The value of a base64 digit, or -1. */
 static int
@@ -97,13 +98,19 @@ auth_check(struct users *users, const char *user, const char *password,
     const struct timespec *start, const struct user **u)
 {
 	const struct user *found;
+	int ok;
 
-	if (users_refresh(users) < 0)
+	if (users_refresh(users) < 0) {
+		log_msg(LOG_ERR, "users file %s: %s", users->path,
+		    strerror(errno));
 		return AUTH_TEMP;
+	}
 	/* An unknown user is checked against a dummy hash, at the cost
 	 * of a real one (users_check). */
 	found = user != NULL ? users_find(users, user) : NULL;
-	if (users_check(found, password)) {
+	if ((ok = users_check(found, password)) < 0)
+		return AUTH_TEMP;
+	if (ok) {
 		*u = found;
 		return AUTH_OK;
 	}

@@ -15,7 +15,9 @@
 enum auth_result {
 	AUTH_OK,		/* the password is the user's */
 	AUTH_FAIL,		/* unknown user or wrong password */
-	AUTH_TEMP		/* the users file cannot be read now */
+	AUTH_TEMP		/* no check could be made now (the users file
+				 * cannot be read, libcrypt not loaded, no
+				 * memory); logged */
 };
 
 /* Decode the base64 text in (RFC 4648 section 4: padded, no spaces or

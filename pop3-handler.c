@@ -255,11 +255,9 @@ login(struct session *s, const char *name, const char *logname,
 	/* logname may be in a buffer wipe() clears. */
 	log_clean(clean, sizeof(clean), logname, strlen(logname));
 	wipe(s);
-	if (r == AUTH_TEMP) {
-		log_msg(LOG_ERR, "users file %s: %s", s->cfg.users_path,
-		    strerror(errno));
+	/* Logged by auth_check(). */
+	if (r == AUTH_TEMP)
 		return PR_SYS_TEMP;
-	}
 	if (r == AUTH_OK)
 		return enter(s, u->address);
 	/* The same line whatever was wrong. */

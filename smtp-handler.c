@@ -825,11 +825,9 @@ cmd_auth(struct session *s, char *arg)
 	ar = auth_check(&s->users, other ? NULL : user, password, &start, &u);
 	log_clean(clean, sizeof(clean), user, strlen(user));
 	wipe(s);
-	if (ar == AUTH_TEMP) {
-		log_msg(LOG_ERR, "users file %s: %s", s->cfg.users_path,
-		    strerror(errno));
+	/* Logged by auth_check(). */
+	if (ar == AUTH_TEMP)
 		return SR_AUTH_TEMP;
-	}
 	if (ar == AUTH_OK) {
 		snprintf(s->authuser, sizeof(s->authuser), "%s", u->address);
 		log_msg(LOG_INFO, "login session=%s user=%s", s->sid,
@@ -1044,7 +1042,9 @@ main(int argc, char **argv)
 	find_postmaster(&s);
 	if (s.cfg.check)
 		exit(EXIT_NORMAL);
-	s.rcpt = calloc((size_t)s.cfg.max_rcpt, sizeof(*s.rcpt));
+	/* Not calloc: an entry is written before it is counted, and
+	 * zeroing every one would make all their pages resident. */
+	s.rcpt = reallocarray(NULL, (size_t)s.cfg.max_rcpt, sizeof(*s.rcpt));
 	if (s.rcpt == NULL) {
 		if (!s.cfg.tls) {
 			io_printf(&s.io, "421 4.3.0 %s Service not available",

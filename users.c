@@ -2,8 +2,15 @@
  * users.c: loading, looking up and checking the users file.  The file is
  * local and written by the operator, so stdio is fine here; it is still
  * parsed with bounds, since a mistake in it must not crash a handler.
+ *
+ * libcrypt is loaded with dlopen() when a hash is first checked, not
+ * linked: most sessions (SMTP from other servers, any plain-text users
+ * file) never check one, and mapping it costs every session about 80 KB
+ * of its resident set.  It is still the system's shared library, so its
+ * security updates apply without a rebuild.
  */
 #include <crypt.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +27,9 @@
  * is a yescrypt hash of a random password nobody knows. */
 static const char dummy_hash[] =
     "$y$j9T$ObN5ZPs4AzuKsdMAJn6pI/$fj2lrP/.sgoy7/JTFgF3uty1vEsiV.UuSXAd08ef1c.";
+
+/* The soname of libxcrypt, whose crypt.h declares crypt_r. */
+#define LIBCRYPT	"libcrypt.so.1"
 
 /* Split one line into address and password; NULL address for a blank or
  * comment line.  Returns 0, or -1 if the line is malformed. */
@@ -256,9 +266,32 @@ same(const char *a, const char *b)
 	return d == 0;
 }
 
+/* crypt_r from libcrypt, loaded on the first call; NULL with a log line
+ * if it cannot be.  Never closed: the process ends with its session. */
+static __typeof__(crypt_r) *
+load_crypt_r(void)
+{
+	static __typeof__(crypt_r) *f;
+	void *h;
+
+	if (f != NULL)
+		return f;
+	if ((h = dlopen(LIBCRYPT, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		log_msg(LOG_ERR, "unable to load %s: %s", LIBCRYPT,
+		    dlerror());
+		return NULL;
+	}
+	/* The POSIX way to store dlsym()'s object pointer in a function
+	 * pointer. */
+	if ((*(void **)&f = dlsym(h, "crypt_r")) == NULL)
+		log_msg(LOG_ERR, "%s lacks crypt_r", LIBCRYPT);
+	return f;
+}
+
 int
 users_check(const struct user *user, const char *password)
 {
+	__typeof__(crypt_r) *crypt_fn;
 	struct crypt_data *cd;
 	const char *stored, *h;
 	int ok;
@@ -266,10 +299,14 @@ users_check(const struct user *user, const char *password)
 	stored = user != NULL ? user->password : dummy_hash;
 	if (stored[0] != '$')
 		return same(password, stored);
+	if ((crypt_fn = load_crypt_r()) == NULL)
+		return -1;
 	/* crypt_data is large (32 KB); keep it off the stack. */
-	if ((cd = calloc(1, sizeof(*cd))) == NULL)
-		return 0;
-	h = crypt_r(password, stored, cd);
+	if ((cd = calloc(1, sizeof(*cd))) == NULL) {
+		log_msg(LOG_ERR, "password check: out of memory");
+		return -1;
+	}
+	h = crypt_fn(password, stored, cd);
 	ok = h != NULL && h[0] != '*' && same(h, stored) && user != NULL;
 	explicit_bzero(cd, sizeof(*cd));
 	free(cd);

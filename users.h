@@ -51,7 +51,9 @@ int	users_local_domain(const struct users *u, const char *domain);
 
 /* Check password against user's, in time that does not depend on where
  * they differ; for a NULL user a dummy hash is checked, so an unknown user
- * costs about as much as a known one.  Returns 1 on a match, else 0. */
+ * costs about as much as a known one.  Returns 1 on a match, 0 if they
+ * differ, or -1 if no check could be made (libcrypt could not be loaded,
+ * out of memory), which is logged and is a temporary failure. */
 int	users_check(const struct user *user, const char *password);
 
 #endif

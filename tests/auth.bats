@@ -153,6 +153,30 @@ EOF
 	done
 }
 
+@test "libcrypt is loaded only for a hash: if it cannot be, a hashed password gets 454 4.7.0 or -ERR [SYS/TEMP], a plain one still works" {
+	# Found first through LD_LIBRARY_PATH, and no library: dlopen fails.
+	mkdir "$T/lib"
+	echo 'not a library' >"$T/lib/libcrypt.so.1"
+	export LD_LIBRARY_PATH=$T/lib
+	run smtp <<EOF
+EHLO client.test
+AUTH PLAIN $(b64 '\0carol@example.org\0carolpw')
+AUTH PLAIN $ALICE_PLAIN
+QUIT
+EOF
+	[ "$(codes)" = "220 250 454 235 221" ]
+	[ "$(reply 3)" = "454 4.7.0 Temporary authentication failure" ]
+	run pop3 <<'EOF'
+USER carol@example.org
+PASS carolpw
+USER alice@example.com
+PASS alicepw
+QUIT
+EOF
+	[ "${lines[2]}" = $'-ERR [SYS/TEMP] Temporary failure, try again later\r' ]
+	[[ "${lines[4]}" == "+OK"* ]]
+}
+
 @test "AUTH PLAIN = (an empty initial response) cannot be decoded: 501 5.5.2" {
 	run smtp <<EOF
 EHLO client.test
