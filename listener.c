@@ -868,9 +868,10 @@ handoff(struct listener *l, const struct conn *c)
 
 	if (pid == 0)
 		return -1;
+	_Static_assert(HANDOFF_ENV_MAX >= sizeof(l->conn_env),
+	    "HANDOFF_ENV_MAX holds every variable of a connection");
 	for (k = 0; k < CONN_SET; k++) {
 		len = strlen(l->conn_env[k]) + 1;
-		/* HANDOFF_ENV_MAX holds CONN_SET of conn_env's size. */
 		memcpy(env + iov.iov_len, l->conn_env[k], len);
 		iov.iov_len += len;
 	}

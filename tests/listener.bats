@@ -849,11 +849,13 @@ TCPLOCALPORT=$p" ]
 	run client 127.0.0.1 "$p"
 	[ "$status" -eq 0 ]
 	[[ "$output" == "direct pid="* ]]
-	# Then a new spare, which takes the next client.
+	# Then a new spare, which takes the next client.  It starts beside
+	# that session, so their lines come in either order.
 	wait_lines "$T/spares" 3
-	[ "$(sed -n 3p "$T/spares" | cut -d' ' -f2-)" = "--handoff" ]
+	[ "$(grep -c -- ' --handoff$' "$T/spares")" -eq 2 ]
+	next=$(grep -- ' --handoff$' "$T/spares" | sed -n 2p | cut -d' ' -f1)
 	run client 127.0.0.1 "$p"
-	[ "${lines[0]}" = "handoff pid=$(sed -n 3p "$T/spares" | cut -d' ' -f1)" ]
+	[ "${lines[0]}" = "handoff pid=$next" ]
 	[ "$(state "$LPID")" = S ]
 }
 
@@ -909,4 +911,13 @@ p = subprocess.run(sys.argv[1:], stdin=b, stdout=b, stderr=subprocess.PIPE)
 print(p.returncode, repr(p.stderr))' "$BIN/pop3-handler" --handoff \
 	    -u "$USERS" -d "$STORE"
 	[ "$output" = "0 b''" ]
+	# A message without a connection in it: a temporary failure.
+	run timeout 10 python3 -c '
+import socket, subprocess, sys
+a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+a.send(b"PROTO=TCP\0")
+p = subprocess.run(sys.argv[1:], stdin=b, stdout=b, stderr=subprocess.PIPE)
+print(p.returncode, p.stderr.decode().strip())' "$BIN/pop3-handler" \
+	    --handoff -u "$USERS" -d "$STORE"
+	[ "$output" = "111 pop3-handler: fatal: --handoff: no connection in the message" ]
 }
