@@ -5,7 +5,7 @@
  *
  * libcrypt is loaded with dlopen() when a hash is first checked, not
  * linked: most sessions (SMTP from other servers, any plain-text users
- * file) never check one, and mapping it costs every session about 80 KB
+ * file) never check one, and mapping it costs every session about 70 KB
  * of its resident set.  It is still the system's shared library, so its
  * security updates apply without a rebuild.
  */
