@@ -813,6 +813,36 @@ spare_of() {
 	return 1
 }
 
+# daemon_spare PROGRAM: start mysmtpd or mypopd on a free port $p with
+# the test's users file and store, wait for it, and set $spare to the
+# pid of its spare.
+daemon_spare() {
+	case $1 in
+	mysmtpd) need_handler smtp-handler ;;
+	*) need_handler pop3-handler ;;
+	esac
+	p=$(free_port)
+	start "$BIN/$1" -b 127.0.0.1 "$p" -u "$USERS" -d "$STORE" -n mx.test
+	wait_listening "$p"
+	spare=$(spare_of "$LPID")
+}
+
+# handoff_to MESSAGE PROGRAM...: run PROGRAM with fd 0 and 1 on a
+# SEQPACKET socket pair whose other end sends MESSAGE (Python bytes
+# syntax, no connection in it) and closes, or just closes when MESSAGE
+# is empty; print its exit status, then its stderr if it wrote any.
+handoff_to() {
+	timeout 10 python3 -c '
+import ast, socket, subprocess, sys
+a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+if sys.argv[1]:
+    a.send(ast.literal_eval(sys.argv[1]))
+a.close()
+p = subprocess.run(sys.argv[2:], stdin=b, stdout=b, stderr=subprocess.PIPE)
+print(" ".join(filter(None, [str(p.returncode), p.stderr.decode().strip()])))' \
+	    "$@"
+}
+
 @test "-s starts PROGRAM ahead with --handoff; it takes the next connection and its variables" {
 	spare_prog
 	p=$(free_port)
@@ -868,12 +898,7 @@ TCPLOCALPORT=$p" ]
 }
 
 @test "mypopd's spare reads the users file only when its client comes" {
-	need_handler pop3-handler
-	p=$(free_port)
-	start "$BIN/mypopd" -b 127.0.0.1 "$p" -u "$USERS" -d "$STORE" \
-	    -n mx.test
-	wait_listening "$p"
-	spare=$(spare_of "$LPID")
+	daemon_spare mypopd
 	# A user added after the spare started can log in with it.
 	echo "frank@example.org frankpw" >>"$USERS"
 	run client --greet 127.0.0.1 "$p" \
@@ -890,12 +915,7 @@ TCPLOCALPORT=$p" ]
 }
 
 @test "stopping mysmtpd ends its spare; nothing is left running" {
-	need_handler smtp-handler
-	p=$(free_port)
-	start "$BIN/mysmtpd" -b 127.0.0.1 "$p" -u "$USERS" -d "$STORE" \
-	    -n mx.test
-	wait_listening "$p"
-	spare=$(spare_of "$LPID")
+	daemon_spare mysmtpd
 	[ -n "$(state "$spare")" ]
 	kill -TERM "$LPID"
 	wait_exit "$LPID"
@@ -911,21 +931,10 @@ TCPLOCALPORT=$p" ]
 	[ "$status" -eq 100 ]
 	[[ "$output" == *"--handoff: unable to receive a connection on fd 0"* ]]
 	# The listener let the spare go: no connection, no reply, status 0.
-	run timeout 10 python3 -c '
-import socket, subprocess, sys
-a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-a.close()
-p = subprocess.run(sys.argv[1:], stdin=b, stdout=b, stderr=subprocess.PIPE)
-print(p.returncode, repr(p.stderr))' "$BIN/pop3-handler" --handoff \
-	    -u "$USERS" -d "$STORE"
-	[ "$output" = "0 b''" ]
+	run handoff_to '' "$BIN/pop3-handler" --handoff -u "$USERS" -d "$STORE"
+	[ "$output" = "0" ]
 	# A message without a connection in it: a temporary failure.
-	run timeout 10 python3 -c '
-import socket, subprocess, sys
-a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-a.send(b"PROTO=TCP\0")
-p = subprocess.run(sys.argv[1:], stdin=b, stdout=b, stderr=subprocess.PIPE)
-print(p.returncode, p.stderr.decode().strip())' "$BIN/pop3-handler" \
-	    --handoff -u "$USERS" -d "$STORE"
+	run handoff_to 'b"PROTO=TCP\0"' "$BIN/pop3-handler" --handoff \
+	    -u "$USERS" -d "$STORE"
 	[ "$output" = "111 pop3-handler: fatal: --handoff: no connection in the message" ]
 }
