@@ -75,11 +75,11 @@ PROGS	= smtp-handler pop3-handler listener mysmtpd mypopd mailpasswd
 LIBS	=
 LISTENER_LIBS = -lsystemd
 HEADERS	= limits.h lineio.h log.h users.h address.h mailstore.h \
-	mailstore-lock.h config.h tls.h auth.h proxy.h
+	mailstore-lock.h config.h tls.h auth.h proxy.h handoff.h
 
 COMMON	= $(B)/lineio.o $(B)/log.o $(B)/users.o $(B)/address.o $(B)/config.o \
 	$(B)/mailstore.o $(B)/mailstore-lock.o $(B)/tls.o $(B)/auth.o \
-	$(B)/proxy.o
+	$(B)/proxy.o $(B)/handoff.o
 
 all: $(PROGS:%=$(B)/%)
 

@@ -16,14 +16,15 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "handoff.h"
 #include "limits.h"
 #include "lineio.h"
 #include "log.h"
 #include "tls.h"
 
 #define HANDOFF_HELP \
-"      --handoff            take the connection from the listener on fd 0\n" \
-"                           (its spare session; see listener(8))\n"
+"      --handoff            be the listener's spare: make the sessions, each\n" \
+"                           taking its connection over fd 0 (listener(8))\n"
 
 static const char smtp_help[] =
 "usage: smtp-handler [OPTION]...\n"
@@ -256,60 +257,6 @@ become(const char *name)
 		die(EXIT_TEMP, "still able to become root after -U %s", name);
 }
 
-/* --handoff.  The listener starts a session before its connection comes,
- * so that the exec and the loading of libraries happen while nobody
- * waits; fd 0 is then a socket to the listener, which sends the
- * connection (SCM_RIGHTS) and its environment (PROTO=TCP, TCPREMOTEIP,
- * ...: NUL-terminated strings) in one message when a client connects.
- * Only the options have been read so far: the users file, the
- * certificate and the -U change all come after, so the session is the
- * one a process started for it would serve.  The listener closing the
- * socket (it stopped, or let this spare go) ends us quietly. */
-static void
-take_connection(void)
-{
-	static char env[HANDOFF_ENV_MAX + 1];
-	union {
-		struct cmsghdr	h;
-		char		buf[CMSG_SPACE(sizeof(int))];
-	} ctl;
-	struct iovec iov = { env, HANDOFF_ENV_MAX };
-	struct msghdr m;
-	struct cmsghdr *h;
-	ssize_t n;
-	char *p;
-	int fd;
-
-	memset(&m, 0, sizeof(m));
-	m.msg_iov = &iov;
-	m.msg_iovlen = 1;
-	m.msg_control = ctl.buf;
-	m.msg_controllen = sizeof(ctl.buf);
-	while ((n = recvmsg(0, &m, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
-		continue;
-	if (n == 0)
-		exit(EXIT_NORMAL);
-	if (n < 0)
-		die(EXIT_USAGE, "--handoff: unable to receive a connection on "
-		    "fd 0: %s", strerror(errno));
-	h = CMSG_FIRSTHDR(&m);
-	if (h == NULL || h->cmsg_level != SOL_SOCKET ||
-	    h->cmsg_type != SCM_RIGHTS ||
-	    h->cmsg_len != CMSG_LEN(sizeof(int)) ||
-	    (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0)
-		die(EXIT_TEMP, "--handoff: no connection in the message");
-	memcpy(&fd, CMSG_DATA(h), sizeof(fd));
-	if (dup2(fd, 0) < 0 || dup2(fd, 1) < 0 || close(fd) < 0)
-		die(EXIT_TEMP, "--handoff: unable to take the connection: %s",
-		    strerror(errno));
-	/* env[n] ends the last string even if the listener did not. */
-	env[n] = '\0';
-	for (p = env; p < env + n; p += strlen(p) + 1)
-		if (strchr(p, '=') != NULL && putenv(p) != 0)
-			die(EXIT_TEMP, "--handoff: putenv: %s",
-			    strerror(errno));
-}
-
 void
 config_setup(struct config *c, enum proto proto, int argc, char **argv,
     struct io *io, struct users *u)
@@ -329,8 +276,10 @@ config_setup(struct config *c, enum proto proto, int argc, char **argv,
 		die(EXIT_TEMP, "signal: %s", strerror(errno));
 	umask(077);
 	config_parse(c, proto, argc, argv);
+	/* Only the options have been read: the users file, the certificate
+	 * and -U all come after the handoff, in the session. */
 	if (c->handoff)
-		take_connection();
+		handoff_take();
 	/* The key is often readable by root only: load it before -U. */
 	if (c->cert != NULL)
 		tls_load(c->cert, c->key);

@@ -135,6 +135,14 @@
  * session (--handoff): PROTO=TCP and four addresses and ports, each at
  * most "TCPREMOTEPORT=" and INET6_ADDRSTRLEN (46) octets, well within. */
 #define HANDOFF_ENV_MAX		512
+/* Sessions one spare forks before a new one takes over: its sessions
+ * share its address layout (handoff.c).  As many as a Postfix process
+ * serves by default (max_use). */
+#define SPARE_SESSIONS_MAX	100
+/* Milliseconds the listener waits for a spare's session to answer for a
+ * connection: it forks one ahead, so the answer takes a context switch
+ * or a fork; this long only when something is badly wrong. */
+#define SPARE_ANSWER_MS		1000
 
 /* PROXY protocol (HAProxy's specification, versions 1 and 2) */
 

@@ -11,9 +11,11 @@
  * From a trusted proxy (-x) it peeks at the PROXY header, without taking
  * a byte of it, to count the session under the client's address; the
  * session reads the header itself.
- * With -s (always, as mysmtpd and mypopd) it keeps one session started
- * ahead, a spare, which waits for its connection on a socket to us
- * (--handoff): a client then waits for no exec and no library loading.
+ * With -s (always, as mysmtpd and mypopd) it keeps a spare: the program
+ * started ahead with --handoff and a socket to us, which forks each
+ * session ahead of its client, as our child, to take the connection over
+ * that socket (handoff.h): a client waits for no exec, and a session
+ * costs a fork rather than an exec and the C library's start-up.
  * With PORT "-" it takes its listening sockets from systemd (Accept=no)
  * and reports readiness and its sessions through sd_notify().  It logs
  * to the journal or syslog only; fd 2 is left to the programs for their
@@ -156,8 +158,9 @@ struct listener {
 					/* env's entries for one connection */
 	int		 spare;		/* -s: keep a session started ahead */
 	char		**spare_argv;	/* argv with --handoff */
-	pid_t		 spare_pid;	/* the spare waiting, or 0 */
+	pid_t		 spare_pid;	/* the spare, or 0 */
 	int		 spare_fd;	/* our end of its socket */
+	unsigned long	 spare_uses;	/* sessions it has made */
 };
 
 /* The self-pipe: the signal handler writes a byte to wake[1], so that
@@ -354,9 +357,9 @@ help(void)
 	    "  -m TEXT     send TEXT and CRLF to a connection refused because"
 	    " of -c or\n              -C; without -m it is just closed\n"
 	    "  -s          keep one PROGRAM started ahead with --handoff as"
-	    " its first\n              argument, to take the next connection"
-	    " over fd 0 (smtp-handler\n              and pop3-handler do;"
-	    " see listener(8))\n"
+	    " its first\n              argument, to make the sessions and"
+	    " take connections over\n              fd 0 (smtp-handler and"
+	    " pop3-handler do; see listener(8))\n"
 #endif
 	    "  -x LIST     trusted proxies (addresses or CIDR prefixes, comma-"
 	    "separated):\n              a connection from one starts with a"
@@ -783,8 +786,9 @@ from_source(const struct listener *l, const char *ip)
 }
 
 /* Note a session started (pid, ip) or ended (pid, NULL).  Returns
- * whether pid is, or was, a session: a spare that never took its
- * connection, or a child from before an exec() of ours, is not. */
+ * whether pid is, or was, a session: a spare, a process a spare made
+ * that never took a connection, or a child from before an exec() of
+ * ours, is not. */
 static int
 track(struct listener *l, pid_t pid, const char *ip)
 {
@@ -847,11 +851,33 @@ spare_start(struct listener *l)
 	}
 	l->spare_pid = pid;
 	l->spare_fd = sv[0];
+	l->spare_uses = 0;
+}
+
+/* The spare's answer to a connection sent: the pid of the process that
+ * took it, or -1 if none came in time. */
+static pid_t
+spare_answer(struct listener *l)
+{
+	struct pollfd p = { l->spare_fd, POLLIN, 0 };
+	pid_t pid;
+	int n;
+
+	while ((n = poll(&p, 1, SPARE_ANSWER_MS)) < 0 && errno == EINTR)
+		continue;
+	if (n <= 0 || recv(l->spare_fd, &pid, sizeof(pid), MSG_DONTWAIT) !=
+	    (ssize_t)sizeof(pid) || pid <= 0)
+		return -1;
+	return pid;
 }
 
 /* Hand connection c to the spare, with its variables (l->conn_env).
- * Returns the spare's pid, now c's session, or -1 when there is no spare
- * or it is gone (it will be reaped as no session). */
+ * Returns the pid of c's session; HANDOFF_NONE when there is no spare or
+ * it is gone, so that c needs a session started for it; HANDOFF_LOST
+ * when the spare took c but no session answered: c is closed, since
+ * nothing tells whether some process has it. */
+enum { HANDOFF_NONE = -1, HANDOFF_LOST = -2 };
+
 static pid_t
 handoff(struct listener *l, const struct conn *c)
 {
@@ -867,7 +893,7 @@ handoff(struct listener *l, const struct conn *c)
 	pid_t pid = l->spare_pid;
 
 	if (pid == 0)
-		return -1;
+		return HANDOFF_NONE;
 	_Static_assert(HANDOFF_ENV_MAX >= sizeof(l->conn_env),
 	    "HANDOFF_ENV_MAX holds every variable of a connection");
 	for (k = 0; k < CONN_SET; k++) {
@@ -886,15 +912,31 @@ handoff(struct listener *l, const struct conn *c)
 	h->cmsg_type = SCM_RIGHTS;
 	h->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(h), &c->fd, sizeof(int));
-	/* The spare's socket is empty (one message per spare): this does
-	 * not block.  A spare that died leaves EPIPE or ECONNRESET. */
+	/* Every message sent before was answered, so the socket is empty
+	 * and this does not block.  A spare that died leaves EPIPE or
+	 * ECONNRESET. */
 	if (sendmsg(l->spare_fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
 		log_msg(LOG_WARNING, "spare pid %ld gone before its "
 		    "connection: %s", (long)pid, strerror(errno));
 		spare_close(l);
-		return -1;
+		return HANDOFF_NONE;
 	}
-	spare_close(l);
+	/* Closing our end makes a session that answers late find nobody
+	 * to answer, and drop the connection instead of serving it. */
+	if ((pid = spare_answer(l)) < 0) {
+		log_msg(LOG_WARNING, "spare pid %ld gave no session for its "
+		    "connection", (long)l->spare_pid);
+		if (kill(l->spare_pid, SIGKILL) < 0)
+			log_msg(LOG_ERR, "unable to end spare pid %ld: %s",
+			    (long)l->spare_pid, strerror(errno));
+		spare_close(l);
+		return HANDOFF_LOST;
+	}
+	/* A spare that took the connection itself (it could not fork)
+	 * makes no more; one that has made SPARE_SESSIONS_MAX makes way for
+	 * a new one, with an address layout of its own (handoff.c). */
+	if (pid == l->spare_pid || ++l->spare_uses >= SPARE_SESSIONS_MAX)
+		spare_close(l);
 	return pid;
 }
 
@@ -979,8 +1021,11 @@ spawn(struct listener *l, struct conn *c)
 		refuse(l, c);
 		return 0;
 	}
-	if ((pid = handoff(l, c)) < 0 &&
-	    (pid = start(c->fd, l->argv, l->env)) < 0) {
+	if ((pid = handoff(l, c)) == HANDOFF_LOST) {
+		close_conn(c);
+		return 0;
+	}
+	if (pid < 0 && (pid = start(c->fd, l->argv, l->env)) < 0) {
 		log_msg(LOG_ERR, "unable to run %s: %s", l->argv[0],
 		    strerror(errno));
 		refuse(l, c);
@@ -1227,6 +1272,14 @@ reap(struct listener *l)
 		if (track(l, pid, NULL)) {
 			l->sessions--;
 			notify_status(l);
+			/* A crash may be someone guessing at the address
+			 * layout, which the spare's sessions share. */
+			if (WIFSIGNALED(status) && l->spare_pid != 0) {
+				log_msg(LOG_INFO, "a session was killed by a "
+				    "signal: starting a new spare");
+				spare_close(l);
+				spare_start(l);
+			}
 		} else if (pid == l->spare_pid) {
 			/* Started again with the next session, not now: a
 			 * program that fails at once must not loop. */

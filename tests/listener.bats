@@ -760,23 +760,26 @@ PY
 
 # Spare sessions (-s; always in mysmtpd and mypopd)
 
-# spare_prog: $T/spare, a PROGRAM that speaks the handoff as the handlers
-# do.  It appends "PID ARGS" to $T/spares when it starts.  With --handoff
-# it takes the connection and its variables from fd 0 and writes them to
-# the client ("handoff pid=PID", then each variable); without, it writes
-# "direct pid=PID" on stdout.
+# spare_prog: $T/spare, a PROGRAM that speaks the handoff as a spare that
+# cannot fork does.  It appends "PID ARGS" to $T/spares when it starts.
+# With --handoff it takes the connection and its variables from fd 0,
+# answers with its own pid, and writes them to the client ("handoff
+# pid=PID", then each variable); without, it writes "direct pid=PID" on
+# stdout.
 spare_prog() {
 	cat >"$T/spare" <<PY
 #!/usr/bin/env python3
-import os, socket, sys
+import os, socket, struct, sys
 with open("$T/spares", "a") as f:
     f.write(" ".join([str(os.getpid())] + sys.argv[1:]) + "\n")
 if sys.argv[1:2] != ["--handoff"]:
     sys.stdout.write("direct pid=%d\n" % os.getpid())
     sys.exit(0)
-msg, fds, _, _ = socket.recv_fds(socket.socket(fileno=0), 512, 1)
+l = socket.socket(fileno=0)
+msg, fds, _, _ = socket.recv_fds(l, 512, 1)
 if not fds:
     sys.exit(0)
+l.send(struct.pack("=i", os.getpid()))
 out = "handoff pid=%d\n" % os.getpid()
 out += "".join(v.decode() + "\n" for v in msg.split(b"\0") if v)
 c = socket.socket(fileno=fds[0])
@@ -796,21 +799,115 @@ wait_lines() {
 	return 1
 }
 
-# spare_of PID: the pid of PID's child started with --handoff, once there
-# is one (at most 10 seconds).
+# handoff_kids PID: the pids of PID's children started with --handoff,
+# oldest first: its spare, then the processes the spare forked (the one
+# waiting for a connection, and sessions).
+handoff_kids() {
+	python3 -c '
+import os, sys
+kids = []
+for p in os.listdir("/proc"):
+    try:
+        s = open("/proc/%s/stat" % p).read()
+        argv = open("/proc/%s/cmdline" % p, "rb").read().split(b"\0")
+    except (OSError, ValueError):
+        continue
+    f = s[s.rindex(")") + 2:].split()
+    if f[1] == sys.argv[1] and b"--handoff" in argv:
+        kids.append((int(f[19]), int(p)))
+for start, p in sorted(kids):
+    print(p)' "$1"
+}
+
+# spare_of PID: the pid of PID's spare, once there is one (at most 10
+# seconds).
 spare_of() {
 	local i c
 	for i in $(seq 1 100); do
-		for c in $(children "$1" | cut -d' ' -f1); do
-			if tr '\0' '\n' <"/proc/$c/cmdline" 2>/dev/null |
-			    grep -qx -- --handoff; then
-				echo "$c"
-				return 0
-			fi
-		done
+		c=$(handoff_kids "$1" | head -n 1)
+		if [ -n "$c" ]; then
+			echo "$c"
+			return 0
+		fi
 		sleep 0.1
 	done
 	return 1
+}
+
+# waiting_of PID: the pid of the process PID's spare has forked to wait
+# for the next connection, once the two are all PID's --handoff children
+# (at most 10 seconds).
+waiting_of() {
+	local i k
+	for i in $(seq 1 100); do
+		k=$(handoff_kids "$1")
+		if [ "$(echo "$k" | grep -c .)" -eq 2 ]; then
+			echo "$k" | sed -n 2p
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# session_of PID: the pid of PID's child whose fd 0 is a TCP connection.
+session_of() {
+	python3 -c '
+import os, sys
+tcp = set()
+for f in ("/proc/net/tcp", "/proc/net/tcp6"):
+    try:
+        tcp |= {l.split()[9] for l in open(f).readlines()[1:]}
+    except OSError:
+        pass
+for p in os.listdir("/proc"):
+    try:
+        s = open("/proc/%s/stat" % p).read()
+        fd0 = os.readlink("/proc/%s/fd/0" % p)
+    except (OSError, ValueError):
+        continue
+    if s[s.rindex(")") + 2:].split()[1] == sys.argv[1] and \
+        fd0.startswith("socket:[") and fd0[8:-1] in tcp:
+        print(p)' "$1"
+}
+
+# gone PID: wait up to 10 seconds for PID to be gone, zombie or not.
+gone() {
+	local i
+	for i in $(seq 1 100); do
+		[ -z "$(state "$1")" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# new_spare PID OLD: wait up to 10 seconds for PID's spare to be another
+# than OLD, and print it.
+new_spare() {
+	local i c
+	for i in $(seq 1 100); do
+		c=$(handoff_kids "$1" | head -n 1)
+		if [ -n "$c" ] && [ "$c" != "$2" ]; then
+			echo "$c"
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# SMTP_ONE: a session that delivers one message to alice.
+SMTP_ONE=$'HELO client.test\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<alice@example.com>\r\nDATA\r\nSubject: t\r\n\r\nhi\r\n.\r\nQUIT\r\n'
+
+# codes_of_output: the reply codes in $output, each followed by a space.
+codes_of_output() {
+	printf '%s\n' "$output" | cut -c1-3 | tr '\n' ' '
+}
+
+# pids_of_messages: the pid in the name of each message of alice (the
+# session that delivered it), oldest first.
+pids_of_messages() {
+	messages alice@example.com | sed 's/^[0-9]*\.M[0-9]*P\([0-9]*\)Q.*/\1/'
 }
 
 # daemon_spare PROGRAM: start mysmtpd or mypopd on a free port $p with
@@ -907,10 +1004,8 @@ TCPLOCALPORT=$p" ]
 	[ "${#lines[@]}" -eq 5 ]
 	[ "$(printf '%s\n' "${lines[@]}" | cut -c1-3 | sort -u)" = "+OK" ]
 	[ "${lines[3]}" = $'+OK 0 0\r' ]
-	# It was that session, and a new spare waits.
-	[ -z "$(state "$spare")" ]
-	new=$(spare_of "$LPID")
-	[ "$new" != "$spare" ]
+	# The spare forked that session, and stays for the next.
+	[ "$(spare_of "$LPID")" = "$spare" ]
 	quiet
 }
 
@@ -933,8 +1028,141 @@ TCPLOCALPORT=$p" ]
 	# The listener let the spare go: no connection, no reply, status 0.
 	run handoff_to '' "$BIN/pop3-handler" --handoff -u "$USERS" -d "$STORE"
 	[ "$output" = "0" ]
-	# A message without a connection in it: a temporary failure.
+	# A message without a connection in it: a temporary failure of the
+	# process that took it; the spare then finds the socket closed.
 	run handoff_to 'b"PROTO=TCP\0"' "$BIN/pop3-handler" --handoff \
 	    -u "$USERS" -d "$STORE"
-	[ "$output" = "111 pop3-handler: fatal: --handoff: no connection in the message" ]
+	[ "$output" = "0 pop3-handler: fatal: --handoff: no connection in the message" ]
+}
+
+@test "mysmtpd's spare forks each session as the listener's child, and stays for the next" {
+	daemon_spare mysmtpd
+	for i in 1 2; do
+		run client --greet 127.0.0.1 "$p" "$SMTP_ONE"
+		[ "$status" -eq 0 ]
+		[ "$(codes_of_output)" = "220 250 250 250 354 250 221 " ]
+	done
+	[ "$(count alice@example.com)" -eq 2 ]
+	# Two sessions, two processes, neither of them the spare.
+	first=$(pids_of_messages | sed -n 1p)
+	second=$(pids_of_messages | sed -n 2p)
+	[ -n "$first" ] && [ -n "$second" ] && [ "$first" != "$second" ]
+	[ "$first" != "$spare" ] && [ "$second" != "$spare" ]
+	# The listener collected them (the spare has no children, and
+	# nothing is a zombie), and the same spare waits with the next.
+	gone "$first"
+	gone "$second"
+	[ -z "$(children "$spare")" ]
+	[ "$(spare_of "$LPID")" = "$spare" ]
+	[ -n "$(waiting_of "$LPID")" ]
+	quiet
+}
+
+@test "after 100 sessions the spare makes way for a new one" {
+	daemon_spare mypopd
+	sessions() {
+		timeout 60 python3 -c '
+import socket, sys
+for i in range(int(sys.argv[2])):
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+    out = b""
+    while not out.endswith(b"\n"):
+        c = s.recv(4096)
+        if not c:
+            break
+        out += c
+    s.sendall(b"QUIT\r\n")
+    while s.recv(4096):
+        pass
+    s.close()
+    assert out.startswith(b"+OK"), out' "$p" "$1"
+	}
+	sessions 99
+	[ "$(spare_of "$LPID")" = "$spare" ]
+	sessions 1
+	new=$(new_spare "$LPID" "$spare")
+	[ -n "$new" ]
+	gone "$spare"
+	run client --greet 127.0.0.1 "$p" $'QUIT\r\n'
+	[ "${lines[0]:0:3}" = "+OK" ]
+	[ "$(spare_of "$LPID")" = "$new" ]
+	quiet
+}
+
+@test "a session killed by a signal makes the listener start a new spare" {
+	daemon_spare mysmtpd
+	hold 127.0.0.1 "$p" $'HELO client.test\r\n' $'QUIT\r\n'
+	wait_file "$T/held"
+	session=$(session_of "$LPID")
+	[ -n "$session" ] && [ "$session" != "$spare" ]
+	# SIGABRT, as the stack protector ends a process whose canary was
+	# overwritten (and the sanitizer build leaves it alone).
+	kill -ABRT "$session"
+	new=$(new_spare "$LPID" "$spare")
+	[ -n "$new" ]
+	gone "$spare"
+	touch "$T/release"
+	run client --greet 127.0.0.1 "$p" "$SMTP_ONE"
+	[ "$(codes_of_output)" = "220 250 250 250 354 250 221 " ]
+	[ "$(pids_of_messages)" != "$new" ]
+	quiet
+}
+
+@test "a spare whose waiting process dies ends; the next client is served, and a new spare follows" {
+	daemon_spare mysmtpd
+	waiting=$(waiting_of "$LPID")
+	kill -KILL "$waiting"
+	gone "$spare"
+	grep -q "session pid $waiting ended before its connection" "$T/err"
+	run client --greet 127.0.0.1 "$p" "$SMTP_ONE"
+	[ "$(codes_of_output)" = "220 250 250 250 354 250 221 " ]
+	[ -n "$(new_spare "$LPID" "$spare")" ]
+}
+
+@test "a spare that gives no session in time: the connection is closed unserved, the next is served" {
+	daemon_spare mysmtpd
+	waiting=$(waiting_of "$LPID")
+	kill -STOP "$spare" "$waiting"
+	# The listener waits a second for an answer, then ends the spare and
+	# closes its socket.  The process that was waiting then takes the
+	# connection, finds nobody to answer, and drops it unserved.
+	(sleep 2; kill -CONT "$waiting") &
+	run client 127.0.0.1 "$p"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	gone "$waiting"
+	gone "$spare"
+	grep -q "unable to answer the listener" "$T/err"
+	run client --greet 127.0.0.1 "$p" "$SMTP_ONE"
+	[ "$(codes_of_output)" = "220 250 250 250 354 250 221 " ]
+	[ "$(count alice@example.com)" -eq 1 ]
+}
+
+@test "a spare that cannot fork takes the connection itself, and a new spare follows" {
+	need_handler smtp-handler
+	# Each spare runs under a limit of one process for its user, which
+	# already has more (the listener, the spare): it cannot fork.  The
+	# limit binds only a user without privileges.
+	run_as=()
+	if [ -n "$RUN_AS" ]; then
+		run_as=(setpriv --reuid="$RUN_AS" --regid="$(id -g "$RUN_AS")" \
+		    --clear-groups --)
+	fi
+	printf '#!/bin/sh\nexec prlimit --nproc=1:1 -- "%s" "$@"\n' \
+	    "$REAL_BIN/smtp-handler" >"$T/nofork"
+	chmod 755 "$T/nofork"
+	p=$(free_port)
+	start "${run_as[@]}" "$REAL_BIN/listener" -s -b 127.0.0.1 "$p" \
+	    "$T/nofork" -u "$USERS" -d "$STORE" -n mx.test
+	wait_listening "$p"
+	spare=$(spare_of "$LPID")
+	run client --greet 127.0.0.1 "$p" "$SMTP_ONE"
+	[ "$(codes_of_output)" = "220 250 250 250 354 250 221 " ]
+	# The spare was the session, and the listener started another.
+	[ "$(pids_of_messages)" = "$spare" ]
+	new=$(new_spare "$LPID" "$spare")
+	[ -n "$new" ]
+	run client --greet 127.0.0.1 "$p" "$SMTP_ONE"
+	[ "$(codes_of_output)" = "220 250 250 250 354 250 221 " ]
+	[ "$(pids_of_messages | sed -n 2p)" = "$new" ]
 }
