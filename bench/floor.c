@@ -9,6 +9,9 @@
  *   floor exec COUNT SECONDS PROGRAM [ARG...]
  *	fork, exec PROGRAM with its output to /dev/null, and wait, COUNT
  *	times in a row.
+ *   floor fork COUNT SECONDS
+ *	fork a child that exits at once, and wait, COUNT times in a row:
+ *	what a session forked from a spare costs at the least.
  *
  * Either stops after COUNT operations or SECONDS seconds, whichever comes
  * first, and prints "RATE OPS SECONDS": operations a second, operations
@@ -34,7 +37,8 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fputs("usage: floor fsync DIR COUNT PROCS SECONDS\n"
-	    "       floor exec COUNT SECONDS PROGRAM [ARG...]\n", stderr);
+	    "       floor exec COUNT SECONDS PROGRAM [ARG...]\n"
+	    "       floor fork COUNT SECONDS\n", stderr);
 	exit(100);
 }
 
@@ -206,6 +210,35 @@ run_exec(int argc, char **argv)
 	printf("%.1f %lu %.3f\n", (double)i / took, i, took);
 }
 
+/* floor fork: fork, exit and wait, one after another. */
+static void
+run_fork(int argc, char **argv)
+{
+	unsigned long count, secs, i;
+	double start, deadline, took;
+	int status;
+	pid_t pid;
+
+	if (argc != 4)
+		usage();
+	count = number(argv[2], COUNT_MAX);
+	secs = number(argv[3], SECONDS_MAX);
+	start = now();
+	deadline = start + (double)secs;
+	for (i = 0; i < count && now() < deadline; i++) {
+		if ((pid = fork()) < 0)
+			fail("fork");
+		if (pid == 0)
+			_exit(0);
+		if (waitpid(pid, &status, 0) < 0)
+			fail("wait");
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			exit(1);
+	}
+	took = now() - start;
+	printf("%.1f %lu %.3f\n", (double)i / took, i, took);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -215,6 +248,8 @@ main(int argc, char **argv)
 		run_fsync(argc, argv);
 	else if (strcmp(argv[1], "exec") == 0)
 		run_exec(argc, argv);
+	else if (strcmp(argv[1], "fork") == 0)
+		run_fork(argc, argv);
 	else
 		usage();
 	return 0;
