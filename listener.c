@@ -156,7 +156,7 @@ struct listener {
 	size_t		 nenv;		/* inherited entries in env */
 	char		 conn_env[CONN_SET][16 + INET6_ADDRSTRLEN];
 					/* env's entries for one connection */
-	int		 spare;		/* -s: keep a session started ahead */
+	int		 spare;		/* -s: keep a spare */
 	char		**spare_argv;	/* argv with --handoff */
 	pid_t		 spare_pid;	/* the spare, or 0 */
 	int		 spare_fd;	/* our end of its socket */
