@@ -1166,3 +1166,38 @@ for i in range(int(sys.argv[2])):
 	[ "$(codes_of_output)" = "220 250 250 250 354 250 221 " ]
 	[ "$(pids_of_messages | sed -n 2p)" = "$new" ]
 }
+
+@test "a spare's answer that is no pid: the connection is closed unserved, the spare ended, the next client served" {
+	# A spare that takes the connection and answers with pid 0.
+	cat >"$T/badspare" <<PY
+#!/usr/bin/env python3
+import os, socket, struct, sys, time
+with open("$T/spares", "a") as f:
+    f.write(" ".join([str(os.getpid())] + sys.argv[1:]) + "\\n")
+if sys.argv[1:2] != ["--handoff"]:
+    sys.stdout.write("direct pid=%d\\n" % os.getpid())
+    sys.exit(0)
+l = socket.socket(fileno=0)
+msg, fds, _, _ = socket.recv_fds(l, 512, 1)
+l.send(struct.pack("=i", 0))
+time.sleep(30)
+PY
+	chmod +x "$T/badspare"
+	p=$(free_port)
+	start "$BIN/listener" -s -b 127.0.0.1 "$p" "$T/badspare"
+	wait_listening "$p"
+	wait_lines "$T/spares" 1
+	first=$(cut -d' ' -f1 "$T/spares")
+	# The listener ends that spare at once, and with it the copy of
+	# the connection it held: the client sees the close, nothing else.
+	run client 127.0.0.1 "$p"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	gone "$first"
+	# The next client gets a program started for it, and a new spare
+	# starts beside that session.
+	run client 127.0.0.1 "$p"
+	[[ "$output" == "direct pid="* ]]
+	wait_lines "$T/spares" 3
+	[ "$(grep -c -- ' --handoff$' "$T/spares")" -eq 2 ]
+}
