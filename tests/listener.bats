@@ -765,11 +765,12 @@ PY
 # With --handoff it takes the connection and its variables from fd 0,
 # answers with its own pid, and writes them to the client ("handoff
 # pid=PID", then each variable); without, it writes "direct pid=PID" on
-# stdout.
+# stdout.  spare_prog 0: it answers with pid 0 instead, and holds the
+# connection for 30 seconds without a word.
 spare_prog() {
 	cat >"$T/spare" <<PY
 #!/usr/bin/env python3
-import os, socket, struct, sys
+import os, socket, struct, sys, time
 with open("$T/spares", "a") as f:
     f.write(" ".join([str(os.getpid())] + sys.argv[1:]) + "\n")
 if sys.argv[1:2] != ["--handoff"]:
@@ -778,6 +779,10 @@ if sys.argv[1:2] != ["--handoff"]:
 l = socket.socket(fileno=0)
 msg, fds, _, _ = socket.recv_fds(l, 512, 1)
 if not fds:
+    sys.exit(0)
+if "${1:-}" == "0":
+    l.send(struct.pack("=i", 0))
+    time.sleep(30)
     sys.exit(0)
 l.send(struct.pack("=i", os.getpid()))
 out = "handoff pid=%d\n" % os.getpid()
@@ -1169,22 +1174,9 @@ for i in range(int(sys.argv[2])):
 
 @test "a spare's answer that is no pid: the connection is closed unserved, the spare ended, the next client served" {
 	# A spare that takes the connection and answers with pid 0.
-	cat >"$T/badspare" <<PY
-#!/usr/bin/env python3
-import os, socket, struct, sys, time
-with open("$T/spares", "a") as f:
-    f.write(" ".join([str(os.getpid())] + sys.argv[1:]) + "\\n")
-if sys.argv[1:2] != ["--handoff"]:
-    sys.stdout.write("direct pid=%d\\n" % os.getpid())
-    sys.exit(0)
-l = socket.socket(fileno=0)
-msg, fds, _, _ = socket.recv_fds(l, 512, 1)
-l.send(struct.pack("=i", 0))
-time.sleep(30)
-PY
-	chmod +x "$T/badspare"
+	spare_prog 0
 	p=$(free_port)
-	start "$BIN/listener" -s -b 127.0.0.1 "$p" "$T/badspare"
+	start "$BIN/listener" -s -b 127.0.0.1 "$p" "$T/spare"
 	wait_listening "$p"
 	wait_lines "$T/spares" 1
 	first=$(cut -d' ' -f1 "$T/spares")
