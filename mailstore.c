@@ -2,10 +2,15 @@
  * mailstore.c: Maildir delivery and maildrop access.
  *
  * Delivery follows the Maildir protocol with the fsyncs that make a reply
- * of 250 a promise: write the message to tmp/, fsync it, link it into the
- * new/ of every recipient, fsync each new/, and only then report success.
- * A crash before the last fsync leaves at most a file in tmp/, which the
- * next POP3 session of that mailbox removes after STORE_TMP_AGE.
+ * of 250 a promise: write the message to a file of tmp/, fsync it, link
+ * it into the new/ of every recipient, fsync each new/, and only then
+ * report success.  Where the filesystem can, the file is made with
+ * O_TMPFILE and has no name until it is linked into new/: a crash before
+ * that leaves nothing behind, and the fsync of the file writes no entry
+ * of tmp/ (ext4 without a journal, for one, writes a new file's directory
+ * with it).  Elsewhere (NFS, no /proc) it is a named file in tmp/, and a
+ * crash leaves at most that file, which the next delivery or POP3 login
+ * of that mailbox removes after STORE_TMP_AGE.
  *
  * Every name below the store is opened relative to a directory descriptor
  * with O_NOFOLLOW, and mailbox names are checked again here, so a link
@@ -219,6 +224,8 @@ clean_tmp(int boxfd)
 struct ms_delivery {
 	int	tmpdir;		/* tmp/ of the first mailbox */
 	int	fd;		/* the file in tmp/ */
+	int	anon;		/* fd is an O_TMPFILE, linked through proc */
+	char	proc[32];	/* /proc/self/fd/N, the name of an anon fd */
 	int	*newdirs;	/* new/ of every mailbox */
 	size_t	n;
 	off_t	size, lines;	/* octets and LFs written */
@@ -295,6 +302,30 @@ open_targets(struct ms_delivery *d, int storefd, const char *const *names)
 	return 0;
 }
 
+/* The message file without a name, in tmp/: an O_TMPFILE that commit links
+ * into new/ through /proc/self/fd (linkat's AT_EMPTY_PATH needs a
+ * privilege before Linux 6.10).  Returns the descriptor, or -1 when the
+ * filesystem or kernel has no O_TMPFILE or that name does not lead back
+ * to the file; the caller then makes a named file. */
+static int
+open_anon(struct ms_delivery *d)
+{
+	struct stat a, b;
+	int fd;
+
+	fd = openat(d->tmpdir, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	snprintf(d->proc, sizeof(d->proc), "/proc/self/fd/%d", fd);
+	if (fstat(fd, &a) < 0 || stat(d->proc, &b) < 0 ||
+	    a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
+		close(fd);
+		return -1;
+	}
+	d->anon = 1;
+	return fd;
+}
+
 enum ms_result
 ms_deliver_open(struct ms_delivery **dp, const char *store, const char *host,
     const char *const *names, size_t n, char *id, size_t idsize)
@@ -317,8 +348,11 @@ ms_deliver_open(struct ms_delivery **dp, const char *store, const char *host,
 	if ((storefd = open_store(store)) < 0 ||
 	    open_targets(d, storefd, names) < 0)
 		goto fail;
+	ms_unique_name(d->base, sizeof(d->base), host);
+	d->fd = open_anon(d);
 	for (tries = 0; tries < 10 && d->fd < 0; tries++) {
-		ms_unique_name(d->base, sizeof(d->base), host);
+		if (tries > 0)
+			ms_unique_name(d->base, sizeof(d->base), host);
 		d->fd = openat(d->tmpdir, d->base, O_WRONLY | O_CREAT |
 		    O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (d->fd < 0 && errno != EEXIST)
@@ -419,25 +453,28 @@ ms_deliver_commit(struct ms_delivery *d)
 	step = "fsync";
 	if (fsync(fd) < 0)
 		goto fail;
+	snprintf(final, sizeof(final), "%s,S=%lld,W=%lld", d->base,
+	    (long long)d->size, (long long)(d->size + d->lines));
+	/* An anonymous file is linked while it is open, by its proc name. */
+	step = "link";
+	for (k = 0; k < d->n; k++)
+		if ((d->anon ? linkat(AT_FDCWD, d->proc, d->newdirs[k], final,
+		    AT_SYMLINK_FOLLOW) : linkat(d->tmpdir, d->base,
+		    d->newdirs[k], final, 0)) < 0)
+			goto fail;
 	step = "close";
 	if (close(fd) < 0) {
 		fd = -1;
 		goto fail;
 	}
 	fd = -1;
-	snprintf(final, sizeof(final), "%s,S=%lld,W=%lld", d->base,
-	    (long long)d->size, (long long)(d->size + d->lines));
-	step = "link";
-	for (k = 0; k < d->n; k++)
-		if (linkat(d->tmpdir, d->base, d->newdirs[k], final, 0) < 0)
-			goto fail;
 	step = "fsync new/";
 	for (i = 0; i < d->n; i++)
 		if (fsync(d->newdirs[i]) < 0)
 			goto fail;
 	/* The message is safe; a failure here only leaves an orphan in
 	 * tmp/ for the cleanup rule. */
-	if (unlinkat(d->tmpdir, d->base, 0) < 0)
+	if (!d->anon && unlinkat(d->tmpdir, d->base, 0) < 0)
 		log_msg(LOG_WARNING, "delivery %s: cannot remove from tmp/: %s",
 		    d->base, strerror(errno));
 	close_dirs(d);
@@ -449,7 +486,8 @@ fail:
 	if (fd >= 0)
 		close(fd);
 	unlink_new(d, k, final);
-	(void)unlinkat(d->tmpdir, d->base, 0);
+	if (!d->anon)
+		(void)unlinkat(d->tmpdir, d->base, 0);
 	close_dirs(d);
 	return result(err);
 }
@@ -459,7 +497,8 @@ ms_deliver_abort(struct ms_delivery *d)
 {
 	if (d->fd >= 0) {
 		close(d->fd);
-		(void)unlinkat(d->tmpdir, d->base, 0);
+		if (!d->anon)
+			(void)unlinkat(d->tmpdir, d->base, 0);
 	}
 	close_dirs(d);
 }

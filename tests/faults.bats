@@ -103,6 +103,13 @@ run_smtp() {
 	    -u "$USERS" -d "$STORE" -n mx.test <"$T/session"
 }
 
+# STRACE_ALSO: strace -e inject options that call_index and inject add to
+# theirs, so that both runs make the same calls (see named_file), and
+# TRACE_ALSO the system calls they name: strace injects only into calls
+# it traces.
+STRACE_ALSO=()
+TRACE_ALSO=
+
 # call_index HANDLER SYSCALL REGEX [N]: among the SYSCALL calls of one run
 # of HANDLER with $T/session as input, the ordinal of the Nth (default
 # first) whose strace -y line matches the extended REGEX.  The run is made
@@ -112,8 +119,8 @@ call_index() {
 	rm -rf "$T/scratch"
 	mkdir "$T/scratch"
 	cp -a "$STORE" "$T/scratch/"
-	timeout 30 $STRACE -f -qq -y -o "$T/count.trace" -e trace="$2" \
-	    "$REAL_BIN/$1" "${AS_USER[@]}" -u "$USERS" \
+	timeout 30 $STRACE -f -qq -y -o "$T/count.trace" \
+	    -e trace="$2$TRACE_ALSO" "${STRACE_ALSO[@]}" "$REAL_BIN/$1" "${AS_USER[@]}" -u "$USERS" \
 	    -d "$T/scratch/${STORE##*/}" -n mx.test \
 	    <"$T/session" >/dev/null 2>&1 || true
 	LC_ALL=C awk -v sc="$2(" -v re="$3" -v want="${4:-1}" '
@@ -131,24 +138,43 @@ inject() {
 	local k
 	k=$(call_index smtp-handler "$1" "$2" "${4:-1}")
 	[ -n "$k" ]
-	run_smtp $STRACE -f -qq -y -o "$T/inject.trace" -e trace="$1" \
+	run_smtp $STRACE -f -qq -y -o "$T/inject.trace" \
+	    -e trace="$1$TRACE_ALSO" "${STRACE_ALSO[@]}" \
 	    -e inject="$1:$3:when=$k"
 	injected "$1" "$2"
 }
 
-# injected SYSCALL REGEX: the call that strace hit (an error marked
-# INJECTED, or the call a signal killed) matches REGEX.
+# injected SYSCALL REGEX: the SYSCALL call that strace hit (an error
+# marked INJECTED, or the call a signal killed) matches REGEX.
 injected() {
 	local line
-	line=$(grep -E '\(INJECTED\)$|= \?$' "$T/inject.trace" | head -n 1)
+	line=$(grep -E "^[0-9]+ +$1\\(" "$T/inject.trace" |
+	    grep -E '\(INJECTED\)$|= \?$' | head -n 1)
 	echo "injected into: $line"
 	[[ $line =~ ^[0-9]+\ +$1\( ]] && [[ $line =~ $2 ]]
 }
 
-# The strace -y spellings of the calls a delivery makes.
+# The strace -y spellings of the calls a delivery makes.  The message file
+# is an O_TMPFILE in tmp/ ("tmp/#INODE (deleted)"), or where the kernel or
+# filesystem refuses that, a named file in tmp/.
 TMPFILE='@example\.com/tmp/[^/>]+>'	# the message file in tmp/
 TMPDIR_='@example\.com/tmp>'		# tmp/ itself
 NEWDIR='@example\.com/new>'		# new/ itself
+ANON_OPEN="$TMPDIR_, \"\\.\", .*O_TMPFILE"	# the O_TMPFILE open
+NAMED_OPEN="$TMPDIR_, .*O_CREAT"	# the named file's open
+
+# named_file: from now on, the session's O_TMPFILE open fails with
+# EOPNOTSUPP, as on NFS, so that its message goes through a named file in
+# tmp/.  Call it after the session is written.
+named_file() {
+	local k
+	STRACE_ALSO=()
+	TRACE_ALSO=
+	k=$(call_index smtp-handler openat "$ANON_OPEN")
+	[ -n "$k" ]
+	STRACE_ALSO=(-e inject="openat:error=EOPNOTSUPP:when=$k")
+	TRACE_ALSO=,openat
+}
 
 # only_second: alice has exactly one message, the second one, byte for
 # byte, and tmp/ is empty.
@@ -421,7 +447,15 @@ fsync_redone() {
 @test "EIO on opening the message file in tmp/ gets 451 at DATA and the session goes on" {
 	need_root
 	two_messages 10
-	inject openat "$TMPDIR_.*O_CREAT" error=EIO
+	# EIO both for the O_TMPFILE and for the named file after it.
+	k=$(call_index smtp-handler openat "$ANON_OPEN")
+	[ -n "$k" ]
+	run_smtp $STRACE -f -qq -y -o "$T/inject.trace" -e trace=openat \
+	    -e inject="openat:error=EIO:when=$k..$((k + 1))"
+	grep INJECTED "$T/inject.trace"
+	[ "$(grep -c INJECTED "$T/inject.trace")" -eq 2 ]
+	grep INJECTED "$T/inject.trace" | head -n 1 | grep -Eq "$ANON_OPEN"
+	grep INJECTED "$T/inject.trace" | tail -n 1 | grep -Eq "$NAMED_OPEN"
 	echo "$output"
 	# The store is opened before 354, so DATA itself is refused and the
 	# body lines come as commands; the second transaction still works.
@@ -430,12 +464,39 @@ fsync_redone() {
 	only_second
 }
 
+@test "where O_TMPFILE is refused (EOPNOTSUPP, as on NFS) the message goes through a named file in tmp/" {
+	need_root
+	two_messages 10
+	named_file
+	run_smtp $STRACE -f -qq -y -o "$T/inject.trace" \
+	    -e trace=openat,linkat,unlinkat "${STRACE_ALSO[@]}"
+	echo "$output"
+	cat "$T/inject.trace"
+	[ "$(codes)" = "220 250 250 250 354 250 250 250 354 250 250 221" ]
+	[ "$status" -eq 0 ]
+	# The first message: refused, then a named file linked and removed.
+	grep -Eq "^[0-9]+ +openat\\(.*$ANON_OPEN.*EOPNOTSUPP.*\\(INJECTED\\)$" \
+	    "$T/inject.trace"
+	grep -Eq "^[0-9]+ +openat\\(.*$NAMED_OPEN" "$T/inject.trace"
+	grep -Eq "^[0-9]+ +linkat\\([0-9]+<[^>]*$TMPDIR_, \"[^\"]+\", [0-9]+<[^>]*$NEWDIR" \
+	    "$T/inject.trace"
+	grep -Eq "^[0-9]+ +unlinkat\\([0-9]+<[^>]*$TMPDIR_, .* = 0$" "$T/inject.trace"
+	# The second: an O_TMPFILE again, linked through /proc.
+	[ "$(grep -Ec "^[0-9]+ +openat\\(.*$ANON_OPEN.* = [0-9]+<" "$T/inject.trace")" -eq 1 ]
+	grep -Eq "^[0-9]+ +linkat\\(AT_FDCWD[^,]*, \"/proc/self/fd/[0-9]+\", [0-9]+<[^>]*$NEWDIR" \
+	    "$T/inject.trace"
+	[ "$(count alice@example.com)" -eq 2 ]
+	[ "$(grep -l '^Subject: first$' $(all_messages) | wc -l)" -eq 1 ]
+	[ "$(grep -l '^Subject: second$' $(all_messages) | wc -l)" -eq 1 ]
+	[ -z "$(tmp_files)" ]
+}
+
 # kill -9 at every step of a delivery: afterwards new/ holds the complete
 # message or nothing, and tmp/ at most one orphan.
 
 # kill_at SYSCALL REGEX [N]: a session with one message whose handler is
 # killed on entering the Nth (default first) SYSCALL matching REGEX; the
-# body is in $T/killbody.
+# body is in $T/killbody.  With NAMED=1, through a named file (named_file).
 kill_at() {
 	body 50
 	cp "$T/body.50" "$T/killbody"
@@ -444,6 +505,9 @@ kill_at() {
 		one_message k@example.net killed "$T/killbody"
 		echo QUIT
 	} | session
+	STRACE_ALSO=()
+	TRACE_ALSO=
+	[ "${NAMED:-}" != 1 ] || named_file
 	inject "$1" "$2" signal=KILL "${3:-1}"
 	echo "$output"
 	[ "$status" -eq 137 ]
@@ -465,7 +529,7 @@ complete_or_nothing() {
 
 @test "kill -9 on opening the file in tmp/: nothing delivered, the next delivery works" {
 	need_root
-	kill_at openat "$TMPDIR_.*O_CREAT"
+	kill_at openat "$ANON_OPEN"
 	[ -z "$(tmp_files)" ]
 	complete_or_nothing nothing
 }
@@ -497,17 +561,24 @@ complete_or_nothing() {
 	[ "$(count alice@example.com)" -eq 1 ]
 }
 
-@test "kill -9 on fsync of the file: nothing in new/, the next delivery works" {
+@test "kill -9 on fsync of the file: nothing in new/ or tmp/, the next delivery works" {
 	need_root
 	kill_at fsync "$TMPFILE"
+	[ -z "$(tmp_files)" ]
+	complete_or_nothing nothing
+}
+
+@test "kill -9 on fsync of a named file: nothing in new/, the file in tmp/" {
+	need_root
+	NAMED=1 kill_at fsync "$TMPFILE"
 	[ "$(tmp_files | wc -l)" -eq 1 ]
 	complete_or_nothing nothing
 }
 
-@test "kill -9 on close of the file after its fsync: nothing in new/" {
+@test "kill -9 on close of the file after its link: the complete message" {
 	need_root
 	kill_at close "$TMPFILE"
-	complete_or_nothing nothing
+	complete_or_nothing complete
 }
 
 @test "kill -9 on the link into new/: nothing in new/" {
@@ -522,9 +593,9 @@ complete_or_nothing() {
 	complete_or_nothing complete
 }
 
-@test "kill -9 on removing the file from tmp/: the complete message" {
+@test "kill -9 on removing a named file from tmp/: the complete message" {
 	need_root
-	kill_at unlinkat "$TMPDIR_"
+	NAMED=1 kill_at unlinkat "$TMPDIR_"
 	complete_or_nothing complete
 }
 
@@ -540,12 +611,12 @@ complete_or_nothing() {
 # The orphan rule: files in tmp/ older than 36 hours are removed at the
 # next delivery through that tmp/ or the next POP3 login.
 
-# two_orphans: kill two deliveries after the file is written, leaving two
-# orphans in alice's tmp/; make the first 37 hours old.  OLD and FRESH
+# two_orphans: kill two deliveries through named files after the file is
+# written, leaving two orphans in alice's tmp/; make the first 37 hours old.  OLD and FRESH
 # are their paths.
 two_orphans() {
-	kill_at fsync "$TMPFILE"
-	kill_at fsync "$TMPFILE"
+	NAMED=1 kill_at fsync "$TMPFILE"
+	NAMED=1 kill_at fsync "$TMPFILE"
 	[ "$(tmp_files | wc -l)" -eq 2 ]
 	OLD=$(tmp_files | sed -n 1p)
 	FRESH=$(tmp_files | sed -n 2p)
