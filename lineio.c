@@ -150,11 +150,13 @@ fill(struct io *io, long deadline)
 /* Append in[0..n) to the line, noting NULs and CRs; what does not fit is
  * dropped and flagged.  A CR is held back in *cr, since only the next
  * byte tells whether it is the CR of a CRLF.  Runs of ordinary bytes are
- * copied whole: DATA passes every octet of a message through here. */
+ * found with strnlen() and memchr(), which look at many octets a step,
+ * and copied whole: DATA passes every octet of a message through here. */
 static void
 take(char *line, size_t max, size_t *len, int *flags, int *cr,
     const char *in, size_t n)
 {
+	const char *stop;
 	size_t run, room;
 
 	while (n > 0) {
@@ -166,9 +168,9 @@ take(char *line, size_t max, size_t *len, int *flags, int *cr,
 			else
 				*flags |= LINE_TOOLONG;
 		}
-		for (run = 0; run < n && in[run] != '\r' && in[run] != '\0';
-		    run++)
-			;
+		run = strnlen(in, n);
+		if ((stop = memchr(in, '\r', run)) != NULL)
+			run = (size_t)(stop - in);
 		room = max - *len;
 		if (run > room) {
 			*flags |= LINE_TOOLONG;
@@ -200,7 +202,7 @@ enum io_status
 io_getline(struct io *io, char *line, size_t max, size_t *len, int *flags,
     int timeout)
 {
-	long deadline = now_ms() + timeout * 1000L;
+	long deadline = 0;
 	enum io_status st;
 	char *lf;
 	size_t n;
@@ -210,6 +212,10 @@ io_getline(struct io *io, char *line, size_t max, size_t *len, int *flags,
 	*flags = 0;
 	for (;;) {
 		if (io->ipos == io->ilen) {
+			/* The clock is read only when the line must wait: a
+			 * message's lines mostly come from the buffer. */
+			if (deadline == 0)
+				deadline = now_ms() + timeout * 1000L;
 			st = fill(io, deadline);
 			if (st != IO_LINE)
 				return st;
@@ -278,10 +284,13 @@ io_printf(struct io *io, const char *fmt, ...)
 int
 io_flush(struct io *io)
 {
-	long deadline = now_ms() + io->wtimeout * 1000L;
+	long deadline;
 	size_t off = 0;
 	ssize_t n;
 
+	if (io->olen == 0)
+		return io->failed ? -1 : 0;
+	deadline = now_ms() + io->wtimeout * 1000L;
 	while (off < io->olen && !io->failed) {
 		if (io->tls != NULL) {
 			n = tls_write(io->tls, io->obuf + off, io->olen - off);

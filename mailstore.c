@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -336,8 +337,11 @@ ms_deliver_open(struct ms_delivery **dp, const char *store, const char *host,
 
 	if (n == 0)
 		return MS_PERM;
-	if ((d = calloc(1, sizeof(*d))) == NULL ||
-	    (d->newdirs = calloc(n, sizeof(int))) == NULL) {
+	/* Zero all but the buffer: 32 KiB cleared for every message would
+	 * be written (and faulted in) for nothing. */
+	if ((d = malloc(sizeof(*d))) != NULL)
+		memset(d, 0, offsetof(struct ms_delivery, buf));
+	if (d == NULL || (d->newdirs = calloc(n, sizeof(int))) == NULL) {
 		free(d);
 		return MS_TEMP;
 	}
