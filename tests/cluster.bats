@@ -661,6 +661,7 @@ in_progress() {
 
 @test "a delivery in progress on host A has no name in tmp/, survives host B's logins and arrives whole" {
 	need_root
+	need_tmpfile
 	in_progress 0 "$BIN/smtp-handler"
 }
 

@@ -491,6 +491,23 @@ fsync_redone() {
 	[ -z "$(tmp_files)" ]
 }
 
+@test "where /proc/self/fd does not lead back to the O_TMPFILE, the message goes through a named file" {
+	need_root
+	two_messages 10
+	TRACE_ALSO=,linkat,unlinkat
+	inject newfstatat '"/proc/self/fd/[0-9]+"' error=ENOENT
+	echo "$output"
+	cat "$T/inject.trace"
+	[ "$(codes)" = "220 250 250 250 354 250 250 250 354 250 250 221" ]
+	# The first message: linked from its name in tmp/, which is removed.
+	grep -Eq "^[0-9]+ +linkat\\([0-9]+<[^>]*$TMPDIR_, \"[^\"]+\", [0-9]+<[^>]*$NEWDIR" \
+	    "$T/inject.trace"
+	grep -Eq "^[0-9]+ +unlinkat\\([0-9]+<[^>]*$TMPDIR_, .* = 0$" "$T/inject.trace"
+	[ "$(count alice@example.com)" -eq 2 ]
+	[ "$(grep -l '^Subject: first$' $(all_messages) | wc -l)" -eq 1 ]
+	[ -z "$(tmp_files)" ]
+}
+
 # kill -9 at every step of a delivery: afterwards new/ holds the complete
 # message or nothing, and tmp/ at most one orphan.
 
@@ -563,6 +580,7 @@ complete_or_nothing() {
 
 @test "kill -9 on fsync of the file: nothing in new/ or tmp/, the next delivery works" {
 	need_root
+	need_tmpfile
 	kill_at fsync "$TMPFILE"
 	[ -z "$(tmp_files)" ]
 	complete_or_nothing nothing

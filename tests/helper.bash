@@ -302,6 +302,15 @@ all_messages() {
 	    \( -path "$STORE/*/new/*" -o -path "$STORE/*/cur/*" \) | sort
 }
 
+# need_tmpfile: skip the test, saying why, unless the store's file system
+# makes O_TMPFILE files (ext4, xfs, btrfs, tmpfs do; NFS does not), on
+# which the handler falls back to a named file in tmp/.
+need_tmpfile() {
+	python3 -c 'import os, sys; os.close(os.open(sys.argv[1], os.O_TMPFILE | os.O_WRONLY, 0o600))' \
+	    "$STORE" 2>/dev/null ||
+	    skip "the store's file system refuses O_TMPFILE"
+}
+
 # tmp_files: files left in any tmp/ of the store (should be none once a
 # session is over).
 tmp_files() {
