@@ -120,7 +120,8 @@ call_index() {
 	mkdir "$T/scratch"
 	cp -a "$STORE" "$T/scratch/"
 	timeout 30 $STRACE -f -qq -y -o "$T/count.trace" \
-	    -e trace="$2$TRACE_ALSO" "${STRACE_ALSO[@]}" "$REAL_BIN/$1" "${AS_USER[@]}" -u "$USERS" \
+	    -e trace="$2$TRACE_ALSO" "${STRACE_ALSO[@]}" \
+	    "$REAL_BIN/$1" "${AS_USER[@]}" -u "$USERS" \
 	    -d "$T/scratch/${STORE##*/}" -n mx.test \
 	    <"$T/session" >/dev/null 2>&1 || true
 	LC_ALL=C awk -v sc="$2(" -v re="$3" -v want="${4:-1}" '
@@ -174,6 +175,14 @@ named_file() {
 	[ -n "$k" ]
 	STRACE_ALSO=(-e inject="openat:error=EOPNOTSUPP:when=$k")
 	TRACE_ALSO=,openat
+}
+
+# linked_by_name: the trace of linkat and unlinkat shows a message linked
+# from its name in tmp/ into new/, and that name removed.
+linked_by_name() {
+	grep -Eq "^[0-9]+ +linkat\\([0-9]+<[^>]*$TMPDIR_, \"[^\"]+\", [0-9]+<[^>]*$NEWDIR" \
+	    "$T/inject.trace"
+	grep -Eq "^[0-9]+ +unlinkat\\([0-9]+<[^>]*$TMPDIR_, .* = 0$" "$T/inject.trace"
 }
 
 # only_second: alice has exactly one message, the second one, byte for
@@ -478,9 +487,7 @@ fsync_redone() {
 	grep -Eq "^[0-9]+ +openat\\(.*$ANON_OPEN.*EOPNOTSUPP.*\\(INJECTED\\)$" \
 	    "$T/inject.trace"
 	grep -Eq "^[0-9]+ +openat\\(.*$NAMED_OPEN" "$T/inject.trace"
-	grep -Eq "^[0-9]+ +linkat\\([0-9]+<[^>]*$TMPDIR_, \"[^\"]+\", [0-9]+<[^>]*$NEWDIR" \
-	    "$T/inject.trace"
-	grep -Eq "^[0-9]+ +unlinkat\\([0-9]+<[^>]*$TMPDIR_, .* = 0$" "$T/inject.trace"
+	linked_by_name
 	# The second: an O_TMPFILE again, linked through /proc.
 	[ "$(grep -Ec "^[0-9]+ +openat\\(.*$ANON_OPEN.* = [0-9]+<" "$T/inject.trace")" -eq 1 ]
 	grep -Eq "^[0-9]+ +linkat\\(AT_FDCWD[^,]*, \"/proc/self/fd/[0-9]+\", [0-9]+<[^>]*$NEWDIR" \
@@ -500,9 +507,7 @@ fsync_redone() {
 	cat "$T/inject.trace"
 	[ "$(codes)" = "220 250 250 250 354 250 250 250 354 250 250 221" ]
 	# The first message: linked from its name in tmp/, which is removed.
-	grep -Eq "^[0-9]+ +linkat\\([0-9]+<[^>]*$TMPDIR_, \"[^\"]+\", [0-9]+<[^>]*$NEWDIR" \
-	    "$T/inject.trace"
-	grep -Eq "^[0-9]+ +unlinkat\\([0-9]+<[^>]*$TMPDIR_, .* = 0$" "$T/inject.trace"
+	linked_by_name
 	[ "$(count alice@example.com)" -eq 2 ]
 	[ "$(grep -l '^Subject: first$' $(all_messages) | wc -l)" -eq 1 ]
 	[ -z "$(tmp_files)" ]
