@@ -233,6 +233,7 @@ struct ms_delivery {
 	int	failed;
 	size_t	blen;
 	char	base[128];	/* unique name, without the size fields */
+	/* Last: ms_deliver_open() zeroes only the fields before it. */
 	char	buf[IO_BUFSIZE];
 };
 
