@@ -20,6 +20,7 @@
 #include "limits.h"
 #include "lineio.h"
 #include "log.h"
+#include "mailstore.h"
 #include "tls.h"
 
 #define HANDOFF_HELP \
@@ -257,6 +258,14 @@ become(const char *name)
 		die(EXIT_TEMP, "still able to become root after -U %s", name);
 }
 
+/* Work a forked SMTP session does before its client comes: the first
+ * message's file (mailstore.c). */
+static void
+prepare(void *arg)
+{
+	ms_deliver_prepare(((struct config *)arg)->store);
+}
+
 void
 config_setup(struct config *c, enum proto proto, int argc, char **argv,
     struct io *io, struct users *u)
@@ -277,9 +286,12 @@ config_setup(struct config *c, enum proto proto, int argc, char **argv,
 	umask(077);
 	config_parse(c, proto, argc, argv);
 	/* Only the options have been read: the users file, the certificate
-	 * and -U all come after the handoff, in the session. */
+	 * and -U all come after the handoff, in the session.
+	 * A file made before the handoff belongs to whoever we are then, so
+	 * it is made only when -U will not change that. */
 	if (c->handoff)
-		handoff_take();
+		handoff_take(proto == PROTO_SMTP && geteuid() != 0 ?
+		    prepare : NULL, c);
 	/* The key is often readable by root only: load it before -U. */
 	if (c->cert != NULL)
 		tls_load(c->cert, c->key);

@@ -124,7 +124,7 @@ ended(pid_t pid)
 }
 
 void
-handoff_take(void)
+handoff_take(void (*ahead)(void *), void *arg)
 {
 	int type;
 	socklen_t len = sizeof(type);
@@ -154,6 +154,8 @@ handoff_take(void)
 		if (pid == 0) {
 			if (close(done[0]) < 0)
 				die(EXIT_TEMP, "close: %s", strerror(errno));
+			if (ahead != NULL)
+				ahead(arg);
 			take(done[1]);
 			return;
 		}
@@ -171,5 +173,7 @@ handoff_take(void)
 	 * listener to start another spare. */
 	log_msg(LOG_WARNING, "--handoff: unable to fork a session, taking "
 	    "the next connection in the spare: %s", strerror(err));
+	if (ahead != NULL)
+		ahead(arg);
 	take(-1);
 }

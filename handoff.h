@@ -22,10 +22,13 @@
 #define HANDOFF_H
 
 /* Serve as the spare; return only in a session process, with the
- * connection on fds 0 and 1 and its variables in the environment.
+ * connection on fds 0 and 1 and its variables in the environment.  If
+ * ahead is not NULL, each session process calls ahead(arg) before it
+ * waits for its connection: work that needs no client, done while no
+ * client waits for it.
  * Exits 0 when the listener closes the socket, and with a diagnostic
  * when fd 0 is no socket (EXIT_USAGE) or a message holds no connection
  * (EXIT_TEMP). */
-void	handoff_take(void);
+void	handoff_take(void (*ahead)(void *), void *arg);
 
 #endif

@@ -12,6 +12,13 @@
  * crash leaves at most that file, which the next delivery or POP3 login
  * of that mailbox removes after STORE_TMP_AGE.
  *
+ * A session forked ahead of its client (handoff.c) makes its first
+ * message's file then, in the store's top directory: allocating an inode
+ * is the costliest step before the 354 reply, and no client waits for
+ * it there.  The file is used only where it can be linked into every
+ * recipient's new/ (see linkable()); otherwise it is dropped and the
+ * file is made in tmp/ as above.
+ *
  * Every name below the store is opened relative to a directory descriptor
  * with O_NOFOLLOW, and mailbox names are checked again here, so a link
  * planted in a mailbox or a hostile name cannot lead outside the store.
@@ -26,11 +33,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/fs.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
@@ -224,7 +233,7 @@ clean_tmp(int boxfd)
 
 struct ms_delivery {
 	int	tmpdir;		/* tmp/ of the first mailbox */
-	int	fd;		/* the file in tmp/ */
+	int	fd;		/* the message file */
 	int	anon;		/* fd is an O_TMPFILE, linked through proc */
 	char	proc[32];	/* /proc/self/fd/N, the name of an anon fd */
 	int	*newdirs;	/* new/ of every mailbox */
@@ -304,18 +313,16 @@ open_targets(struct ms_delivery *d, int storefd, const char *const *names)
 	return 0;
 }
 
-/* The message file without a name, in tmp/: an O_TMPFILE that commit links
- * into new/ through /proc/self/fd (linkat's AT_EMPTY_PATH needs a
- * privilege before Linux 6.10).  Returns the descriptor, or -1 when the
- * filesystem or kernel has no O_TMPFILE or that name does not lead back
- * to the file; the caller then makes a named file. */
+/* Take the anonymous file fd (or -1) as the message file of d, which
+ * commit links into new/ through /proc/self/fd (linkat's AT_EMPTY_PATH
+ * needs a privilege before Linux 6.10).  Returns fd, or -1 when there
+ * is none or that name does not lead back to it (no /proc): fd is then
+ * closed, and the caller makes a named file. */
 static int
-open_anon(struct ms_delivery *d)
+adopt(struct ms_delivery *d, int fd)
 {
 	struct stat a, b;
-	int fd;
 
-	fd = openat(d->tmpdir, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -1;
 	snprintf(d->proc, sizeof(d->proc), "/proc/self/fd/%d", fd);
@@ -326,6 +333,56 @@ open_anon(struct ms_delivery *d)
 	}
 	d->anon = 1;
 	return fd;
+}
+
+/* The first message's file, made ahead (ms_deliver_prepare), or -1. */
+static int ahead = -1;
+
+void
+ms_deliver_prepare(const char *store)
+{
+	int storefd;
+
+	if (ahead >= 0 || (storefd = open_store(store)) < 0)
+		return;
+	ahead = openat(storefd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	close(storefd);
+}
+
+/* Whether directory dir would take a link to fd: the same filesystem,
+ * and the same project where dir passes its project on (ext4 and XFS
+ * refuse such a link with EXDEV, so that a project quota holds). */
+static int
+linkable(int fd, int dir)
+{
+	struct fsxattr fx, dx;
+	struct stat f, ds;
+
+	if (fstat(fd, &f) < 0 || fstat(dir, &ds) < 0 || f.st_dev != ds.st_dev)
+		return 0;
+	/* A filesystem without the call has no projects. */
+	if (ioctl(dir, FS_IOC_FSGETXATTR, &dx) < 0)
+		return errno == ENOTTY || errno == EOPNOTSUPP;
+	if ((dx.fsx_xflags & FS_XFLAG_PROJINHERIT) == 0)
+		return 1;
+	return ioctl(fd, FS_IOC_FSGETXATTR, &fx) == 0 &&
+	    fx.fsx_projid == dx.fsx_projid;
+}
+
+/* The file made ahead, if every new/ of d would take it; else -1. */
+static int
+take_ahead(struct ms_delivery *d)
+{
+	int fd = ahead;
+	size_t i;
+
+	ahead = -1;
+	for (i = 0; fd >= 0 && i < d->n; i++)
+		if (!linkable(fd, d->newdirs[i])) {
+			close(fd);
+			fd = -1;
+		}
+	return adopt(d, fd);
 }
 
 enum ms_result
@@ -354,7 +411,9 @@ ms_deliver_open(struct ms_delivery **dp, const char *store, const char *host,
 	    open_targets(d, storefd, names) < 0)
 		goto fail;
 	ms_unique_name(d->base, sizeof(d->base), host);
-	d->fd = open_anon(d);
+	if ((d->fd = take_ahead(d)) < 0)
+		d->fd = adopt(d, openat(d->tmpdir, ".", O_TMPFILE | O_WRONLY |
+		    O_CLOEXEC, 0600));
 	for (tries = 0; tries < 10 && d->fd < 0; tries++) {
 		if (tries > 0)
 			ms_unique_name(d->base, sizeof(d->base), host);

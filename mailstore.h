@@ -36,6 +36,13 @@ enum ms_result ms_deliver_open(struct ms_delivery **dp, const char *store,
 	    const char *host, const char *const *names, size_t n, char *id,
 	    size_t idsize);
 
+/* Make the file of this process's next delivery now, before a client
+ * is there to wait for it (an anonymous file in the store's top
+ * directory).  The next ms_deliver_open() uses it where it can be linked
+ * into every recipient's maildir, and makes its own otherwise; nothing
+ * fails here.  Call it only as the user the deliveries run as. */
+void	ms_deliver_prepare(const char *store);
+
 /* Append len bytes of the message (LF line ends) to the delivery.  Returns
  * MS_OK or MS_TEMP; after a failure the delivery can only be aborted. */
 enum ms_result ms_deliver_write(struct ms_delivery *d, const char *buf,

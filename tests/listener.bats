@@ -7,6 +7,24 @@ load helper
 
 bats_require_minimum_version 1.5.0
 
+# Keep the helper's teardown; first stop what the test started and
+# unmount what it mounted (the store's mounts are busy while a session
+# holds a file in them).
+eval "helper_$(declare -f teardown)"
+
+teardown() {
+	local m
+	if [ -n "${PIDS:-}" ]; then
+		kill $PIDS 2>/dev/null || true
+		wait $PIDS 2>/dev/null || true
+		PIDS=
+	fi
+	for m in ${MOUNTS:-}; do
+		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+	done
+	helper_teardown
+}
+
 # prog NAME BODY: an executable shell script $T/NAME running BODY.
 prog() {
 	printf '#!/bin/sh\n%s\n' "$2" >"$T/$1"
@@ -1192,4 +1210,128 @@ for i in range(int(sys.argv[2])):
 	[[ "$output" == "direct pid="* ]]
 	wait_lines "$T/spares" 3
 	[ "$(grep -c -- ' --handoff$' "$T/spares")" -eq 2 ]
+}
+
+# The first message's file, made before the client comes
+
+# daemon_user PROGRAM: as daemon_spare, but with mysmtpd or mypopd
+# started as the user the handlers run as, so that no -U change is
+# ahead of a session (as the systemd units run them).
+daemon_user() {
+	local as=()
+	need_handler smtp-handler
+	if [ -n "$RUN_AS" ]; then
+		as=(setpriv --reuid="$RUN_AS" --regid="$(id -g "$RUN_AS")"
+		    --clear-groups --)
+	fi
+	p=$(free_port)
+	start "${as[@]}" "$REAL_BIN/$1" -b 127.0.0.1 "$p" -u "$USERS" \
+	    -d "$STORE" -n mx.test
+	wait_listening "$p"
+	spare=$(spare_of "$LPID")
+}
+
+# ahead_of PID: the inode of the file without a name that PID holds in
+# the store's top directory, if any.
+ahead_of() {
+	python3 -c '
+import os, sys
+d = "/proc/%s/fd" % sys.argv[1]
+for fd in os.listdir(d):
+    try:
+        name = os.readlink("%s/%s" % (d, fd))
+    except OSError:
+        continue
+    if name.startswith(sys.argv[2] + "/#") and name.endswith(" (deleted)"):
+        print(os.stat("%s/%s" % (d, fd)).st_ino)' "$1" "$(realpath "$STORE")"
+}
+
+# deliver_one: SMTP_ONE through the daemon on $p, which must take it.
+deliver_one() {
+	run client --greet 127.0.0.1 "$p" "$SMTP_ONE"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(codes_of_output)" = "220 250 250 250 354 250 221 " ]
+}
+
+@test "mysmtpd's waiting session makes its first message's file before the client comes, and delivers in it" {
+	need_tmpfile
+	daemon_user mysmtpd
+	w=$(waiting_of "$LPID")
+	ino=$(ahead_of "$w")
+	[ -n "$ino" ]
+	deliver_one
+	[ "$(count alice@example.com)" -eq 1 ]
+	[ "$(stat -c %i "$(message_file alice@example.com)")" = "$ino" ]
+	[ -z "$(ls -A "$(maildir alice@example.com)/tmp")" ]
+	# The next session has a file of its own waiting.
+	next=$(waiting_of "$LPID")
+	[ "$next" != "$w" ]
+	[ -n "$(ahead_of "$next")" ]
+	[ "$(ahead_of "$next")" != "$ino" ]
+	quiet
+}
+
+@test "mypopd's waiting session makes no file in the store" {
+	need_tmpfile
+	daemon_user mypopd
+	w=$(waiting_of "$LPID")
+	[ -z "$(ahead_of "$w")" ]
+	quiet
+}
+
+@test "started as root with -U, the waiting session makes no file ahead, which would be root's" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to start mysmtpd with -U"
+	daemon_spare mysmtpd
+	w=$(waiting_of "$LPID")
+	[ -z "$(ahead_of "$w")" ]
+	deliver_one
+	[ "$(stat -c %U "$(message_file alice@example.com)")" = "$RUN_AS" ]
+}
+
+@test "a mailbox on another file system than the store: the file made ahead is left, and the message delivered" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to mount"
+	need_tmpfile
+	mkdir "$STORE/alice@example.com"
+	mount -t tmpfs -o "size=1m,mode=0700" tmpfs "$STORE/alice@example.com"
+	MOUNTS="$STORE/alice@example.com ${MOUNTS:-}"
+	own "$STORE/alice@example.com"
+	daemon_user mysmtpd
+	ino=$(ahead_of "$(waiting_of "$LPID")")
+	[ -n "$ino" ]
+	# A link to it from the other file system would fail (EXDEV).
+	deliver_one
+	[ "$(count alice@example.com)" -eq 1 ]
+	[ "$(stat -c %d "$(message_file alice@example.com)")" = \
+	    "$(stat -c %d "$STORE/alice@example.com")" ]
+	[ "$(stat -c %i "$(message_file alice@example.com)")" != "$ino" ]
+}
+
+@test "a mailbox of another XFS project than the store: the file made ahead is left, and the message delivered" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to mount"
+	command -v mkfs.xfs >/dev/null ||
+	    skip "mkfs.xfs is not installed (Debian package: xfsprogs)"
+	# 300 MB is the least mkfs.xfs makes; the image is sparse.
+	truncate -s 300M "$T/xfs.img"
+	mkfs.xfs -q "$T/xfs.img"
+	mount -o loop "$T/xfs.img" "$STORE" ||
+	    skip "no loop device to mount an XFS image on"
+	MOUNTS="$STORE ${MOUNTS:-}"
+	chmod 700 "$STORE"
+	own "$STORE"
+	# The mailbox passes project 7 on to all made in it; the store's
+	# top directory has none, nor has a file made there.
+	mkdir "$STORE/alice@example.com"
+	own "$STORE/alice@example.com"
+	xfs_io -c 'chproj 7' -c 'chattr +P' "$STORE/alice@example.com"
+	daemon_user mysmtpd
+	ino=$(ahead_of "$(waiting_of "$LPID")")
+	[ -n "$ino" ]
+	# A link to it into the mailbox would fail (EXDEV), so that the
+	# project's quota holds.
+	deliver_one
+	[ "$(count alice@example.com)" -eq 1 ]
+	f=$(message_file alice@example.com)
+	[ "$(stat -c %i "$f")" != "$ino" ]
+	[ "$(lsattr -p "$f" | awk '{ print $1 }')" = 7 ]
 }
