@@ -108,6 +108,18 @@ take(int done)
 			    strerror(errno));
 }
 
+/* Do the work of ahead(arg) now unless a connection is already there:
+ * under load that work would only hold up each handoff, since the
+ * listener waits for our answer. */
+static void
+idle_work(void (*ahead)(void *), void *arg)
+{
+	struct pollfd p = { 0, POLLIN, 0 };
+
+	if (ahead != NULL && poll(&p, 1, 0) == 0)
+		ahead(arg);
+}
+
 /* The session process pid ended without a connection.  If the listener
  * closed the socket, that is how it lets us go; otherwise the process
  * died (it said why, or was killed), and the listener is told by our
@@ -154,8 +166,7 @@ handoff_take(void (*ahead)(void *), void *arg)
 		if (pid == 0) {
 			if (close(done[0]) < 0)
 				die(EXIT_TEMP, "close: %s", strerror(errno));
-			if (ahead != NULL)
-				ahead(arg);
+			idle_work(ahead, arg);
 			take(done[1]);
 			return;
 		}
@@ -173,7 +184,6 @@ handoff_take(void (*ahead)(void *), void *arg)
 	 * listener to start another spare. */
 	log_msg(LOG_WARNING, "--handoff: unable to fork a session, taking "
 	    "the next connection in the spare: %s", strerror(err));
-	if (ahead != NULL)
-		ahead(arg);
+	idle_work(ahead, arg);
 	take(-1);
 }

@@ -24,8 +24,8 @@
 /* Serve as the spare; return only in a session process, with the
  * connection on fds 0 and 1 and its variables in the environment.  If
  * ahead is not NULL, each session process calls ahead(arg) before it
- * waits for its connection: work that needs no client, done while no
- * client waits for it.
+ * waits for its connection, if that is not already there: work that
+ * needs no client, done while no client waits for it.
  * Exits 0 when the listener closes the socket, and with a diagnostic
  * when fd 0 is no socket (EXIT_USAGE) or a message holds no connection
  * (EXIT_TEMP). */
