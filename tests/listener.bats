@@ -1280,59 +1280,45 @@ deliver_one() {
 		    --clear-groups --)
 	fi
 	# The connection's message is in the spare's socket before the
-	# spare starts, so its first session process finds it at once.
-	run timeout 20 python3 - "$(realpath "$STORE")" "${as[@]}" \
-	    "$REAL_BIN/smtp-handler" --handoff -u "$USERS" -d "$STORE" \
-	    -n mx.test <<'PY'
+	# spare starts, so its first session process finds it at once.  The
+	# harness prints the greeting's code and the session's pid, and
+	# holds the session's client until $T/release (at most 10 seconds).
+	python3 - "$T" "${as[@]}" "$REAL_BIN/smtp-handler" --handoff \
+	    -u "$USERS" -d "$STORE" -n mx.test <<'PY' >"$T/harness" 2>&1 3>&- &
 import os, socket, struct, subprocess, sys, time
-store, argv = sys.argv[1], sys.argv[2:]
-def ahead(pid):
-    d = "/proc/%d/fd" % pid
-    for fd in os.listdir(d):
-        try:
-            name = os.readlink("%s/%s" % (d, fd))
-        except OSError:
-            continue
-        if name.startswith(store + "/#") and name.endswith(" (deleted)"):
-            return "file"
-    return "none"
+d, argv = sys.argv[1], sys.argv[2:]
 a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 c, s = socket.socketpair()
 socket.send_fds(a, [b"PROTO=TCP\0"], [s.fileno()])
 s.close()
 spare = subprocess.Popen(argv, stdin=b, stdout=b)
 b.close()
-session = struct.unpack("=i", a.recv(64))[0]
-# Past its start: it has greeted.
+a.settimeout(10)
 c.settimeout(10)
-print(c.recv(512).decode().split(" ")[0], "session", ahead(session))
-# The spare's next process waits with no connection there.
+session = struct.unpack("=i", a.recv(64))[0]
+print(c.recv(512).decode().split(" ")[0], session, flush=True)
 end = time.monotonic() + 10
-waiting = None
-while waiting is None and time.monotonic() < end:
-    for p in os.listdir("/proc"):
-        try:
-            st = open("/proc/%s/stat" % p).read()
-            cmd = open("/proc/%s/cmdline" % p, "rb").read()
-        except OSError:
-            continue
-        f = st[st.rindex(")") + 2:].split()
-        if int(f[1]) == os.getpid() and b"--handoff" in cmd and \
-            int(p) not in (spare.pid, session) and f[0] != "Z":
-            waiting = int(p)
+while not os.path.exists(d + "/release") and time.monotonic() < end:
     time.sleep(0.05)
-while waiting is not None and ahead(waiting) == "none" and \
-    time.monotonic() < end:
-    time.sleep(0.05)
-print("waiting", ahead(waiting) if waiting else "missing")
 c.close()
 a.close()
 spare.wait(10)
 PY
-	echo "$output"
-	[ "$status" -eq 0 ]
-	[ "${lines[0]}" = "220 session none" ]
-	[ "${lines[1]}" = "waiting file" ]
+	h=$!
+	PIDS="${PIDS:-} $h"
+	wait_lines "$T/harness" 1
+	cat "$T/harness"
+	read -r code session <"$T/harness"
+	[ "$code" = 220 ]
+	[ -z "$(ahead_of "$session")" ]
+	# The spare's next process waits with no connection there.
+	for i in $(seq 1 100); do
+		w=$(handoff_kids "$h" | grep -vx -e "$session" | sed -n 2p)
+		[ -n "$w" ] && [ -n "$(ahead_of "$w")" ] && break
+		sleep 0.1
+	done
+	[ -n "$(ahead_of "$w")" ]
+	touch "$T/release"
 }
 
 @test "mypopd's waiting session makes no file in the store" {
