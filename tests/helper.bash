@@ -40,6 +40,14 @@ if [ -n "$RUN_AS" ]; then
 	AS_USER=(-U "$RUN_AS")
 fi
 
+# AS_RUN_AS: the words that run a command as $RUN_AS from the start (no
+# -U ahead of it, as systemd's User= runs a unit's command), or none.
+AS_RUN_AS=()
+if [ -n "$RUN_AS" ]; then
+	AS_RUN_AS=(setpriv --reuid="$RUN_AS" --regid="$(id -g "$RUN_AS")"
+	    --clear-groups --)
+fi
+
 # wrappers_ok: whether $BIN holds exactly the wrappers, copies and links
 # described above.
 wrappers_ok() {

@@ -933,16 +933,24 @@ pids_of_messages() {
 	messages alice@example.com | sed 's/^[0-9]*\.M[0-9]*P\([0-9]*\)Q.*/\1/'
 }
 
-# daemon_spare PROGRAM: start mysmtpd or mypopd on a free port $p with
-# the test's users file and store, wait for it, and set $spare to the
-# pid of its spare.
+# daemon_spare PROGRAM [--as-user]: start mysmtpd or mypopd on a free
+# port $p with the test's users file and store, wait for it, and set
+# $spare to the pid of its spare.  With --as-user it starts as the user
+# the handlers run as, so that no -U change is ahead of a session (as
+# the systemd units run them).
 daemon_spare() {
+	local as=() prog=$BIN/$1
 	case $1 in
 	mysmtpd) need_handler smtp-handler ;;
 	*) need_handler pop3-handler ;;
 	esac
+	if [ "${2:-}" = --as-user ]; then
+		as=("${AS_RUN_AS[@]}")
+		prog=$REAL_BIN/$1
+	fi
 	p=$(free_port)
-	start "$BIN/$1" -b 127.0.0.1 "$p" -u "$USERS" -d "$STORE" -n mx.test
+	start "${as[@]}" "$prog" -b 127.0.0.1 "$p" -u "$USERS" -d "$STORE" \
+	    -n mx.test
 	wait_listening "$p"
 	spare=$(spare_of "$LPID")
 }
@@ -1166,16 +1174,11 @@ for i in range(int(sys.argv[2])):
 	# Each spare runs under a limit of one process for its user, which
 	# already has more (the listener, the spare): it cannot fork.  The
 	# limit binds only a user without privileges.
-	run_as=()
-	if [ -n "$RUN_AS" ]; then
-		run_as=(setpriv --reuid="$RUN_AS" --regid="$(id -g "$RUN_AS")" \
-		    --clear-groups --)
-	fi
 	printf '#!/bin/sh\nexec prlimit --nproc=1:1 -- "%s" "$@"\n' \
 	    "$REAL_BIN/smtp-handler" >"$T/nofork"
 	chmod 755 "$T/nofork"
 	p=$(free_port)
-	start "${run_as[@]}" "$REAL_BIN/listener" -s -b 127.0.0.1 "$p" \
+	start "${AS_RUN_AS[@]}" "$REAL_BIN/listener" -s -b 127.0.0.1 "$p" \
 	    "$T/nofork" -u "$USERS" -d "$STORE" -n mx.test
 	wait_listening "$p"
 	spare=$(spare_of "$LPID")
@@ -1214,23 +1217,6 @@ for i in range(int(sys.argv[2])):
 
 # The first message's file, made before the client comes
 
-# daemon_user PROGRAM: as daemon_spare, but with mysmtpd or mypopd
-# started as the user the handlers run as, so that no -U change is
-# ahead of a session (as the systemd units run them).
-daemon_user() {
-	local as=()
-	need_handler smtp-handler
-	if [ -n "$RUN_AS" ]; then
-		as=(setpriv --reuid="$RUN_AS" --regid="$(id -g "$RUN_AS")"
-		    --clear-groups --)
-	fi
-	p=$(free_port)
-	start "${as[@]}" "$REAL_BIN/$1" -b 127.0.0.1 "$p" -u "$USERS" \
-	    -d "$STORE" -n mx.test
-	wait_listening "$p"
-	spare=$(spare_of "$LPID")
-}
-
 # ahead_of PID: the inode of the file without a name that PID holds in
 # the store's top directory, if any.
 ahead_of() {
@@ -1256,7 +1242,7 @@ deliver_one() {
 
 @test "mysmtpd's waiting session makes its first message's file before the client comes, and delivers in it" {
 	need_tmpfile
-	daemon_user mysmtpd
+	daemon_spare mysmtpd --as-user
 	w=$(waiting_of "$LPID")
 	ino=$(ahead_of "$w")
 	[ -n "$ino" ]
@@ -1274,16 +1260,11 @@ deliver_one() {
 
 @test "a waiting session whose connection is already there makes no file ahead; the next, idle, does" {
 	need_tmpfile
-	as=()
-	if [ -n "$RUN_AS" ]; then
-		as=(setpriv --reuid="$RUN_AS" --regid="$(id -g "$RUN_AS")"
-		    --clear-groups --)
-	fi
 	# The connection's message is in the spare's socket before the
 	# spare starts, so its first session process finds it at once.  The
 	# harness prints the greeting's code and the session's pid, and
 	# holds the session's client until $T/release (at most 10 seconds).
-	python3 - "$T" "${as[@]}" "$REAL_BIN/smtp-handler" --handoff \
+	python3 - "$T" "${AS_RUN_AS[@]}" "$REAL_BIN/smtp-handler" --handoff \
 	    -u "$USERS" -d "$STORE" -n mx.test <<'PY' >"$T/harness" 2>&1 3>&- &
 import os, socket, struct, subprocess, sys, time
 d, argv = sys.argv[1], sys.argv[2:]
@@ -1323,7 +1304,7 @@ PY
 
 @test "mypopd's waiting session makes no file in the store" {
 	need_tmpfile
-	daemon_user mypopd
+	daemon_spare mypopd --as-user
 	w=$(waiting_of "$LPID")
 	[ -z "$(ahead_of "$w")" ]
 	quiet
@@ -1345,7 +1326,7 @@ PY
 	mount -t tmpfs -o "size=1m,mode=0700" tmpfs "$STORE/alice@example.com"
 	MOUNTS="$STORE/alice@example.com ${MOUNTS:-}"
 	own "$STORE/alice@example.com"
-	daemon_user mysmtpd
+	daemon_spare mysmtpd --as-user
 	ino=$(ahead_of "$(waiting_of "$LPID")")
 	[ -n "$ino" ]
 	# A link to it from the other file system would fail (EXDEV).
@@ -1373,7 +1354,7 @@ PY
 	mkdir "$STORE/alice@example.com"
 	own "$STORE/alice@example.com"
 	xfs_io -c 'chproj 7' -c 'chattr +P' "$STORE/alice@example.com"
-	daemon_user mysmtpd
+	daemon_spare mysmtpd --as-user
 	ino=$(ahead_of "$(waiting_of "$LPID")")
 	[ -n "$ino" ]
 	# A link to it into the mailbox would fail (EXDEV), so that the

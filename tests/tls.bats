@@ -142,8 +142,7 @@ PY
 		# Root-owned 0600: unreadable to $RUN_AS, who runs the handler
 		# here without -U, as an unprivileged operator would.
 		chmod 600 "$T/key.pem"
-		run --separate-stderr timeout 10 setpriv --reuid="$RUN_AS" \
-		    --regid="$(id -g "$RUN_AS")" --clear-groups -- \
+		run --separate-stderr timeout 10 "${AS_RUN_AS[@]}" \
 		    "$REAL_BIN/smtp-handler" -u "$USERS" -d "$STORE" \
 		    -c "$T/cert.pem" -k "$T/key.pem" </dev/null
 	else

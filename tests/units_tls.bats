@@ -153,19 +153,6 @@ credentials() {
 	own -R "$CREDS"
 }
 
-# service_user: set AS_SERVICE to the words that run a command as the
-# user the handlers run as in this suite ($RUN_AS, with its primary group
-# and no other), as User= runs a unit's command; none when the suite does
-# not run as root.  Words, not a function, so that ip netns exec can run
-# them.
-service_user() {
-	AS_SERVICE=()
-	if [ -n "$RUN_AS" ]; then
-		AS_SERVICE=(setpriv --reuid="$RUN_AS"
-		    --regid="$(id -g "$RUN_AS")" --clear-groups --)
-	fi
-}
-
 # serve UNIT [ADDR]: run the command of the installed service UNIT for
 # every connection to ADDR (127.0.0.1) and a free port, as systemd's
 # Accept=yes socket would (one process per connection, the connection on
@@ -181,8 +168,7 @@ serve() {
 	if [ -n "${NETNS:-}" ]; then
 		runner=(ip netns exec "$NETNS")
 	fi
-	service_user
-	"${runner[@]}" "${AS_SERVICE[@]}" systemd-socket-activate --inetd -a \
+	"${runner[@]}" "${AS_RUN_AS[@]}" systemd-socket-activate --inetd -a \
 	    -l "${2:-127.0.0.1}:$PORT" "${CMD[@]}" \
 	    </dev/null >>"$T/server.log" 2>&1 3>&- &
 	PIDS="${PIDS:-} $!"
@@ -528,8 +514,7 @@ PY
 	cp "$CERTS/fullchain.pem" "$CERTS/privkey.pem" "$T/live/"
 	chmod 600 "$T/live/privkey.pem"
 	# The user cannot read it alone.
-	service_user
-	run "${AS_SERVICE[@]}" "$ROOT/usr/bin/smtp-handler" --check -u "$USERS" \
+	run "${AS_RUN_AS[@]}" "$ROOT/usr/bin/smtp-handler" --check -u "$USERS" \
 	    -c "$T/live/fullchain.pem" -k "$T/live/privkey.pem"
 	[ "$status" -eq 100 ]
 	[[ "$output" == *"unable to load certificate"* ]]
