@@ -12,17 +12,31 @@
  *   floor fork COUNT SECONDS
  *	fork a child that exits at once, and wait, COUNT times in a row:
  *	what a session forked from a spare costs at the least.
+ *   floor smtp PORT one|fork SECONDS
+ *	an SMTP server on 127.0.0.1:PORT that answers each command at once
+ *	and stores nothing, for smtp-source to time the dialogue alone:
+ *	"one" serves every connection in one process; "fork" gives each
+ *	connection a process of its own, forked before the connection
+ *	comes, as the listener's spare does.  It serves until it is killed
+ *	or SECONDS pass, and prints nothing.
  *
- * Either stops after COUNT operations or SECONDS seconds, whichever comes
- * first, and prints "RATE OPS SECONDS": operations a second, operations
- * done, seconds taken.  Exit status 0, 1 on a failed operation, 100 on a
- * usage error.
+ * The others stop after COUNT operations or SECONDS seconds, whichever
+ * comes first, and print "RATE OPS SECONDS": operations a second,
+ * operations done, seconds taken.  Exit status 0, 1 on a failed
+ * operation, 100 on a usage error.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -32,6 +46,7 @@
 #define COUNT_MAX	10000000UL
 #define PROCS_MAX	256
 #define SECONDS_MAX	3600
+#define LINE_MAX_SMTP	1000	/* RFC 5321 4.5.3.1.6; longer lines are cut */
 
 static void __attribute__((noreturn))
 usage(void)
@@ -239,6 +254,112 @@ run_fork(int argc, char **argv)
 	printf("%.1f %lu %.3f\n", (double)i / took, i, took);
 }
 
+/* Answer one SMTP session on c, one reply for each line: 354 to DATA,
+ * 250 to the line that ends the message, 221 to QUIT, 250 to the rest;
+ * lines longer than the buffer are taken in pieces. */
+static void
+serve(int c)
+{
+	static const char *const reply[] = {
+		"250 ok\r\n", "354 go on\r\n", "221 bye\r\n" };
+	static const char greeting[] = "220 floor ESMTP\r\n";
+	char buf[LINE_MAX_SMTP + 1], *p, *line;
+	size_t len = 0, n;
+	ssize_t got;
+	int data = 0, r;
+
+	if (write(c, greeting, sizeof(greeting) - 1) < 0)
+		return;
+	for (;;) {
+		if ((got = read(c, buf + len, sizeof(buf) - len)) <= 0)
+			return;
+		len += (size_t)got;
+		line = buf;
+		while ((p = memchr(line, '\n', len - (size_t)(line - buf)))
+		    != NULL) {
+			n = (size_t)(p + 1 - line);
+			r = -1;
+			if (data) {
+				if (n == 3 && line[0] == '.')
+					data = 0, r = 0;
+			} else if (n >= 4 && strncasecmp(line, "DATA", 4) == 0)
+				data = 1, r = 1;
+			else if (n >= 4 && strncasecmp(line, "QUIT", 4) == 0)
+				r = 2;
+			else
+				r = 0;
+			if (r >= 0 && write(c, reply[r], strlen(reply[r])) < 0)
+				return;
+			if (r == 2)
+				return;
+			line = p + 1;
+		}
+		len -= (size_t)(line - buf);
+		memmove(buf, line, len);
+		if (len == sizeof(buf))
+			len = 0;
+	}
+}
+
+/* floor smtp: each connection's process accepts it itself, then tells
+ * the parent, which forks the next. */
+static void
+run_smtp(int argc, char **argv)
+{
+	struct sockaddr_in a;
+	int ls, c, one = 1, fds[2];
+	pid_t pid, parent = getpid();
+	char b;
+
+	if (argc != 5 || (strcmp(argv[3], "one") != 0 &&
+	    strcmp(argv[3], "fork") != 0))
+		usage();
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_port = htons((unsigned short)number(argv[2], 65535));
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	alarm((unsigned)number(argv[4], SECONDS_MAX));
+	if (signal(SIGCHLD, SIG_IGN) == SIG_ERR)
+		fail("ignore SIGCHLD");
+	if ((ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(ls, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    listen(ls, 128) < 0)
+		fail("listen");
+	for (;;) {
+		if (argv[3][0] == 'o') {
+			if ((c = accept(ls, NULL, NULL)) < 0)
+				fail("accept");
+			if (setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one,
+			    sizeof(one)) < 0)
+				fail("set TCP_NODELAY");
+			serve(c);
+			close(c);
+			continue;
+		}
+		if (pipe(fds) < 0)
+			fail("make a pipe");
+		if ((pid = fork()) < 0)
+			fail("fork");
+		if (pid == 0) {
+			/* Gone with the server, even while in accept(). */
+			if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ||
+			    getppid() != parent)
+				_exit(1);
+			if ((c = accept(ls, NULL, NULL)) < 0 ||
+			    setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one,
+			    sizeof(one)) < 0 || write(fds[1], "", 1) != 1)
+				_exit(1);
+			serve(c);
+			_exit(0);
+		}
+		close(fds[1]);
+		if (read(fds[0], &b, 1) != 1)
+			fail("start a session process");
+		close(fds[0]);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -250,6 +371,8 @@ main(int argc, char **argv)
 		run_exec(argc, argv);
 	else if (strcmp(argv[1], "fork") == 0)
 		run_fork(argc, argv);
+	else if (strcmp(argv[1], "smtp") == 0)
+		run_smtp(argc, argv);
 	else
 		usage();
 	return 0;
