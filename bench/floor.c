@@ -255,8 +255,8 @@ run_fork(int argc, char **argv)
 }
 
 /* Answer one SMTP session on c, one reply for each line: 354 to DATA,
- * 250 to the line that ends the message, 221 to QUIT, 250 to the rest;
- * lines longer than the buffer are taken in pieces. */
+ * 250 to the line that ends the message, 221 to QUIT, 250 to the rest.
+ * A line longer than the buffer is dropped unanswered. */
 static void
 serve(int c)
 {
@@ -307,13 +307,14 @@ static void
 run_smtp(int argc, char **argv)
 {
 	struct sockaddr_in a;
-	int ls, c, one = 1, fds[2];
+	int ls, c, one = 1, fds[2], forked;
 	pid_t pid, parent = getpid();
 	char b;
 
 	if (argc != 5 || (strcmp(argv[3], "one") != 0 &&
 	    strcmp(argv[3], "fork") != 0))
 		usage();
+	forked = strcmp(argv[3], "fork") == 0;
 	memset(&a, 0, sizeof(a));
 	a.sin_family = AF_INET;
 	a.sin_port = htons((unsigned short)number(argv[2], 65535));
@@ -327,7 +328,7 @@ run_smtp(int argc, char **argv)
 	    listen(ls, 128) < 0)
 		fail("listen");
 	for (;;) {
-		if (argv[3][0] == 'o') {
+		if (!forked) {
 			if ((c = accept(ls, NULL, NULL)) < 0)
 				fail("accept");
 			if (setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one,
@@ -344,7 +345,7 @@ run_smtp(int argc, char **argv)
 		if (pid == 0) {
 			/* Gone with the server, even while in accept(). */
 			if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ||
-			    getppid() != parent)
+			    getppid() != parent || close(fds[0]) < 0)
 				_exit(1);
 			if ((c = accept(ls, NULL, NULL)) < 0 ||
 			    setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one,
