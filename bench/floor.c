@@ -46,7 +46,7 @@
 #define COUNT_MAX	10000000UL
 #define PROCS_MAX	256
 #define SECONDS_MAX	3600
-#define LINE_MAX_SMTP	1000	/* RFC 5321 4.5.3.1.6; longer lines are cut */
+#define LINE_MAX_SMTP	1000	/* RFC 5321 4.5.3.1.6 */
 
 static void __attribute__((noreturn))
 usage(void)
@@ -301,6 +301,22 @@ serve(int c)
 	}
 }
 
+/* The next connection on ls, with Nagle off as the handlers have it;
+ * -1 on a failure. */
+static int
+next_conn(int ls)
+{
+	int c, one = 1;
+
+	if ((c = accept(ls, NULL, NULL)) < 0)
+		return -1;
+	if (setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0) {
+		close(c);
+		return -1;
+	}
+	return c;
+}
+
 /* floor smtp: each connection's process accepts it itself, then tells
  * the parent, which forks the next. */
 static void
@@ -329,11 +345,8 @@ run_smtp(int argc, char **argv)
 		fail("listen");
 	for (;;) {
 		if (!forked) {
-			if ((c = accept(ls, NULL, NULL)) < 0)
-				fail("accept");
-			if (setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one,
-			    sizeof(one)) < 0)
-				fail("set TCP_NODELAY");
+			if ((c = next_conn(ls)) < 0)
+				fail("accept a connection");
 			serve(c);
 			close(c);
 			continue;
@@ -347,9 +360,8 @@ run_smtp(int argc, char **argv)
 			if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ||
 			    getppid() != parent || close(fds[0]) < 0)
 				_exit(1);
-			if ((c = accept(ls, NULL, NULL)) < 0 ||
-			    setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one,
-			    sizeof(one)) < 0 || write(fds[1], "", 1) != 1)
+			if ((c = next_conn(ls)) < 0 ||
+			    write(fds[1], "", 1) != 1)
 				_exit(1);
 			serve(c);
 			_exit(0);
