@@ -53,7 +53,8 @@ usage(void)
 {
 	fputs("usage: floor fsync DIR COUNT PROCS SECONDS\n"
 	    "       floor exec COUNT SECONDS PROGRAM [ARG...]\n"
-	    "       floor fork COUNT SECONDS\n", stderr);
+	    "       floor fork COUNT SECONDS\n"
+	    "       floor smtp PORT one|fork SECONDS\n", stderr);
 	exit(100);
 }
 
@@ -173,7 +174,8 @@ run_fsync(int argc, char **argv)
 			_exit(0);
 		}
 	}
-	close(fds[1]);
+	if (close(fds[1]) < 0)
+		fail("close a pipe");
 	for (p = 0; p < procs; p++) {
 		if (wait(&status) < 0)
 			fail("wait");
@@ -348,7 +350,8 @@ run_smtp(int argc, char **argv)
 			if ((c = next_conn(ls)) < 0)
 				fail("accept a connection");
 			serve(c);
-			close(c);
+			if (close(c) < 0)
+				fail("close a connection");
 			continue;
 		}
 		if (pipe(fds) < 0)
@@ -366,10 +369,12 @@ run_smtp(int argc, char **argv)
 			serve(c);
 			_exit(0);
 		}
-		close(fds[1]);
+		if (close(fds[1]) < 0)
+			fail("close a pipe");
 		if (read(fds[0], &b, 1) != 1)
 			fail("start a session process");
-		close(fds[0]);
+		if (close(fds[0]) < 0)
+			fail("close a pipe");
 	}
 }
 
