@@ -52,7 +52,9 @@ static const char smtp_help[] =
 "  -x, --proxy LIST         take a PROXY protocol header (v1 or v2) from\n"
 "                           these addresses or prefixes (a,b/n,...)\n"
 "  -U, --user NAME          started as root, become NAME before reading\n"
-"                           any input\n"
+"                           any input (default " RUN_USER_DEFAULT ", or " RUN_USER_FALLBACK "\n"
+"                           where there is no " RUN_USER_DEFAULT ")\n"
+"      --require-user       started as root, refuse to run without -U\n"
 HANDOFF_HELP
 "      --check              check the configuration and exit\n"
 "  -h, --help               show this help\n";
@@ -75,7 +77,9 @@ static const char pop3_help[] =
 "  -x, --proxy LIST         take a PROXY protocol header (v1 or v2) from\n"
 "                           these addresses or prefixes (a,b/n,...)\n"
 "  -U, --user NAME          started as root, become NAME before reading\n"
-"                           any input\n"
+"                           any input (default " RUN_USER_DEFAULT ", or " RUN_USER_FALLBACK "\n"
+"                           where there is no " RUN_USER_DEFAULT ")\n"
+"      --require-user       started as root, refuse to run without -U\n"
 HANDOFF_HELP
 "      --check              check the configuration and exit\n"
 "  -h, --help               show this help\n";
@@ -96,6 +100,7 @@ static const struct option longopts[] = {
 	{ "check", no_argument, NULL, 'C' },
 	{ "handoff", no_argument, NULL, 'H' },
 	{ "user", required_argument, NULL, 'U' },
+	{ "require-user", no_argument, NULL, 'R' },
 	{ "proxy", required_argument, NULL, 'x' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
@@ -208,6 +213,7 @@ config_parse(struct config *c, enum proto proto, int argc, char **argv)
 		case 'C': c->check = 1; break;
 		case 'H': c->handoff = 1; break;
 		case 'U': c->user = optarg; break;
+		case 'R': c->require_user = 1; break;
 		case 'x': proxies(c, optarg); break;
 		case 'h':
 			fputs(proto == PROTO_SMTP ? smtp_help : pop3_help,
@@ -226,36 +232,104 @@ config_parse(struct config *c, enum proto proto, int argc, char **argv)
 		usage_error("-T needs -c and -k");
 }
 
-/* Started as root with -U, become that user for good, before any input
- * is read: a flaw in a session must not be a root flaw.  Started as root
- * without -U, refuse: no session runs as root by accident.  Without root,
- * -U may only name the user we are. */
-static void
-become(const char *name)
+/* The user a handler started as root runs its session as: -U, else
+ * RUN_USER_DEFAULT, else RUN_USER_FALLBACK.  *why says how one was
+ * chosen when -U did not name it, for --check, and is NULL otherwise. */
+static const struct passwd *
+session_user(const struct config *c, const char **why)
 {
-	struct passwd *pw;
+	const struct passwd *pw;
 
-	if (name == NULL) {
-		if (geteuid() == 0)
-			usage_error("refusing to run as root: give -U USER");
-		return;
+	if (c->user != NULL) {
+		if ((pw = getpwnam(c->user)) == NULL)
+			usage_error("no such user: %s", c->user);
+		*why = NULL;
+		return pw;
 	}
-	if ((pw = getpwnam(name)) == NULL)
-		usage_error("no such user: %s", name);
+	if (c->require_user)
+		usage_error("refusing to run as root without -U "
+		    "(--require-user): give -U USER");
+	if ((pw = getpwnam(RUN_USER_DEFAULT)) != NULL) {
+		*why = "started as root without -U";
+		return pw;
+	}
+	*why = "started as root without -U, and there is no user "
+	    RUN_USER_DEFAULT;
+	if ((pw = getpwnam(RUN_USER_FALLBACK)) == NULL)
+		usage_error("started as root without -U, and there is "
+		    "neither a user " RUN_USER_DEFAULT " nor "
+		    RUN_USER_FALLBACK ": give -U USER");
+	return pw;
+}
+
+/* Tell the client, in its protocol, that the service is unavailable,
+ * before the program exits; under implicit TLS nothing may go in clear,
+ * and --check has no client. */
+static void
+unavailable(const struct config *c, enum proto proto, struct io *io)
+{
+	if (c->check || c->tls)
+		return;
+	if (proto == PROTO_SMTP)
+		io_printf(io, "421 4.3.0 %s Service not available", c->host);
+	else
+		io_printf(io, "-ERR [SYS/TEMP] Service not available");
+	io_flush(io);
+}
+
+/* Started as root, become the session's user for good, before any input
+ * is read: a flaw in a session must not be a root flaw.  The store is
+ * opened first, and made for that user if it does not exist, so that the
+ * user needs no way to it of its own.  Without root, -U may only name the
+ * user we are.  --check names the user when the command line does not. */
+static void
+become(const struct config *c, enum proto proto, struct io *io)
+{
+	const struct passwd *pw;
+	const char *why;
+	char name[256];
+	uid_t uid;
+	gid_t gid;
+
 	if (geteuid() != 0) {
-		if (geteuid() != pw->pw_uid)
-			usage_error("-U %s needs root", name);
+		if (c->user != NULL && ((pw = getpwnam(c->user)) == NULL ||
+		    pw->pw_uid != geteuid()))
+			usage_error(pw == NULL ? "no such user: %s" :
+			    "-U %s needs root", c->user);
 		return;
 	}
+	pw = session_user(c, &why);
 	if (pw->pw_uid == 0)
-		usage_error("-U must name a user other than root");
-	if (setgroups(1, &pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
-	    setuid(pw->pw_uid) < 0)
+		usage_error("sessions may not run as root: -U must name "
+		    "another user");
+	uid = pw->pw_uid;
+	gid = pw->pw_gid;
+	snprintf(name, sizeof(name), "%s", pw->pw_name);
+	if (ms_store_pin(c->store, uid, gid, !c->check) != MS_OK &&
+	    (errno != ENOENT || !c->check)) {
+		int err = errno;
+
+		unavailable(c, proto, io);
+		die(EXIT_TEMP, "unable to open store %s: %s", c->store,
+		    strerror(err));
+	}
+	if (setgroups(1, &gid) < 0 || setgid(gid) < 0 || setuid(uid) < 0)
 		die(EXIT_TEMP, "unable to become %s: %s", name,
 		    strerror(errno));
 	/* The change must be for good. */
 	if (setuid(0) == 0)
-		die(EXIT_TEMP, "still able to become root after -U %s", name);
+		die(EXIT_TEMP, "still able to become root after becoming %s",
+		    name);
+	if (!c->check)
+		return;
+	/* Once, on the operator's terminal when a listener runs this at
+	 * its start: which user it chose, since no option said so. */
+	if (why != NULL)
+		log_note("sessions run as %s: %s", name, why);
+	if (ms_store_usable() < 0 && errno != ENOENT)
+		log_note("warning: %s may not write in the store %s (%s): "
+		    "mail will be deferred until it may", name, c->store,
+		    strerror(errno));
 }
 
 /* Work a forked SMTP session does before its client comes: the first
@@ -292,24 +366,23 @@ config_setup(struct config *c, enum proto proto, int argc, char **argv,
 	if (c->handoff)
 		handoff_take(proto == PROTO_SMTP && geteuid() != 0 ?
 		    prepare : NULL, c);
-	/* The key is often readable by root only: load it before -U. */
+	/* The key and the users file are often readable by root only:
+	 * both are read before root is given up. */
 	if (c->cert != NULL)
 		tls_load(c->cert, c->key);
-	become(c->user);
 	io_init(io, 0, 1, c->timeout);
-	if (users_load(u, c->users_path) == 0)
+	if (users_load(u, c->users_path) == 0) {
+		become(c, proto, io);
+		/* A file only root may read keeps the reading made as root
+		 * for the session; one the session's user may read is read
+		 * again when it changes, as always. */
+		if (access(c->users_path, R_OK) < 0)
+			u->once = 1;
 		return;
-	err = errno;
-	/* The client is told, in its protocol, before the operator is;
-	 * under implicit TLS nothing may go in clear, so it is not. */
-	if (!c->check && !c->tls) {
-		if (proto == PROTO_SMTP)
-			io_printf(io, "421 4.3.0 %s Service not available",
-			    c->host);
-		else
-			io_printf(io, "-ERR [SYS/TEMP] Service not available");
-		io_flush(io);
 	}
+	err = errno;
+	/* The client is told before the operator is. */
+	unavailable(c, proto, io);
 	/* A file that is missing or not ours to read is the operator's to
 	 * fix; anything else (memory, I/O) may pass. */
 	die(err == ENOENT || err == EACCES || err == ENOTDIR || err == EISDIR ||

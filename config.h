@@ -27,6 +27,7 @@ struct config {
 	int	check;		/* --check: validate and exit */
 	int	handoff;	/* --handoff: the listener sends the connection */
 	const char *user;	/* -U: the user to become when started as root */
+	int	require_user;	/* --require-user: as root, no -U is an error */
 	struct proxy_list proxies;	/* -x: the trusted PROXY sources */
 	int	proxy;		/* -x given */
 	char	hostbuf[256];
@@ -40,7 +41,9 @@ void	config_parse(struct config *c, enum proto proto, int argc,
 /* Everything a handler does before its session: open the log, ignore
  * SIGPIPE and SIGXFSZ, parse the options into *c, with --handoff wait
  * for the connection from the listener, set up *io on fds 0
- * and 1, and load the users file into *u.  If the file cannot be read,
+ * and 1, load the users file into *u and, started as root, open the
+ * store and become the session's user (-U, else RUN_USER_DEFAULT or
+ * RUN_USER_FALLBACK).  If the file cannot be read,
  * the client gets a temporary-failure reply (unless --check) and the
  * program exits with EXIT_USAGE. */
 void	config_setup(struct config *c, enum proto proto, int argc,

@@ -78,6 +78,16 @@
 /* A password, plain or hashed. */
 #define PASSWORD_MAX		512
 
+/* Privileges */
+
+/* Started as root without -U, a handler becomes this user before it
+ * reads a byte from a client: the system user that systemd/mailserver.conf
+ * and make install create, or, where it does not exist (a newcomer's
+ * "./mysmtpd 25" from a fresh build), the fallback, which every Debian
+ * and Ubuntu system has.  Never root (config.c). */
+#define RUN_USER_DEFAULT	"mailsrv"
+#define RUN_USER_FALLBACK	"nobody"
+
 /* Store */
 
 /* Octets of the host name kept in a Maildir file name, so that a unique

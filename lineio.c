@@ -198,9 +198,12 @@ take(char *line, size_t max, size_t *len, int *flags, int *cr,
 	}
 }
 
-enum io_status
-io_getline(struct io *io, char *line, size_t max, size_t *len, int *flags,
-    int timeout)
+/* io_getline() and io_getdata(): lf_ends says whether a LF without a CR
+ * ends the line (flagged LINE_LF_END) or is kept inside it (flagged
+ * LINE_BARE_LF). */
+static enum io_status
+get_line(struct io *io, char *line, size_t max, size_t *len, int *flags,
+    int timeout, int lf_ends)
 {
 	long deadline = 0;
 	enum io_status st;
@@ -229,16 +232,31 @@ io_getline(struct io *io, char *line, size_t max, size_t *len, int *flags,
 		if (lf == NULL)
 			continue;
 		io->ipos++;
-		if (cr || io->tty) {
+		if (cr || io->tty || lf_ends) {
+			if (!cr && !io->tty)
+				*flags |= LINE_LF_END;
 			line[*len] = '\0';
 			return IO_LINE;
 		}
 		/* A bare LF does not end the line: it becomes part of it,
-		 * so it can never split one command or message line into
-		 * two. */
+		 * so it can never split one command line into two. */
 		*flags |= LINE_BARE_LF;
 		take(line, max, len, flags, &cr, "\n", 1);
 	}
+}
+
+enum io_status
+io_getline(struct io *io, char *line, size_t max, size_t *len, int *flags,
+    int timeout)
+{
+	return get_line(io, line, max, len, flags, timeout, 0);
+}
+
+enum io_status
+io_getdata(struct io *io, char *line, size_t max, size_t *len, int *flags,
+    int timeout)
+{
+	return get_line(io, line, max, len, flags, timeout, 1);
 }
 
 int

@@ -24,7 +24,8 @@ enum {
 	LINE_TOOLONG = 1 << 0,	/* longer than max: the rest was discarded */
 	LINE_BARE_LF = 1 << 1,	/* has a LF without CR (not on a tty) */
 	LINE_BARE_CR = 1 << 2,	/* a CR somewhere other than before the LF */
-	LINE_NUL = 1 << 3	/* a NUL byte */
+	LINE_NUL = 1 << 3,	/* a NUL byte */
+	LINE_LF_END = 1 << 4	/* ended by a LF alone (io_getdata only) */
 };
 
 struct tls;
@@ -53,6 +54,13 @@ void	io_init(struct io *io, int in, int out, int timeout);
  * Pending output is flushed before the program blocks. */
 enum io_status io_getline(struct io *io, char *line, size_t max, size_t *len,
 	    int *flags, int timeout);
+
+/* io_getline() for the lines of a message (SMTP DATA): a LF without a
+ * CR ends the line too, and the line is flagged LINE_LF_END, as Postfix
+ * reads message content by default since 3.9.  The caller must not take
+ * such a line for the end of the data: only CRLF "." CRLF ends it. */
+enum io_status io_getdata(struct io *io, char *line, size_t max,
+	    size_t *len, int *flags, int timeout);
 
 /* Queue len bytes for the client; returns 0, or -1 once output failed.
  * Callers may ignore the result of one write: io->failed stays set, and

@@ -172,6 +172,19 @@ usage_error(const char *fmt, ...)
 	exit(EXIT_USAGE);
 }
 
+void
+log_note(const char *fmt, ...)
+{
+	char buf[LOG_LINE_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (may_print())
+		fprintf(stderr, "%s: %s\n", progname, buf);
+}
+
 char *
 log_clean(char *dst, size_t dstsize, const char *src, size_t len)
 {

@@ -43,6 +43,11 @@ void	die(int status, const char *fmt, ...)
 void	usage_error(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
 
+/* Print "prog: MESSAGE" to stderr when it is not a socket, and nowhere
+ * else: what --check reports to the operator. */
+void	log_note(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2)));
+
 /* Copy at most len bytes of peer-supplied src into dst (size dstsize,
  * at least 1) for logging: control and non-ASCII bytes become '?', and the
  * text is cut to LOG_TEXT_MAX.  Returns dst. */

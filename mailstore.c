@@ -136,21 +136,18 @@ make_durable(int fd, int parentfd, const char *parent)
 	return close(m);
 }
 
-/* Open the store root, making it if it does not exist. */
-static int
-open_store(const char *store)
-{
-	char parent[PATH_MAX];
-	char *slash;
-	int fd;
+/* The store ms_store_pin() opened, its parent, and the path it was
+ * given. */
+static int pinned = -1, pinned_parent = -1;
+static const char *pinned_path;
 
-	fd = open(store, DIR_FLAGS & ~O_NOFOLLOW);
-	if (fd < 0 && errno == ENOENT && (mkdir(store, 0700) == 0 ||
-	    errno == EEXIST))
-		fd = open(store, DIR_FLAGS & ~O_NOFOLLOW);
-	if (fd < 0)
-		return -1;
-	snprintf(parent, sizeof(parent), "%s", store);
+/* The directory that holds path, into parent (size PATH_MAX). */
+static void
+parent_of(char *parent, const char *path)
+{
+	char *slash;
+
+	snprintf(parent, PATH_MAX, "%s", path);
 	slash = strrchr(parent, '/');
 	if (slash == parent)
 		slash[1] = '\0';
@@ -158,14 +155,109 @@ open_store(const char *store)
 		*slash = '\0';
 	else
 		strcpy(parent, ".");
-	if (make_durable(fd, AT_FDCWD, parent) < 0) {
-		int err = errno;
+}
 
-		close(fd);
-		errno = err;
+/* Close fd, keeping errno; returns -1. */
+static int
+close_keep(int fd)
+{
+	int err = errno;
+
+	close(fd);
+	errno = err;
+	return -1;
+}
+
+/* Open the store root, making it if it does not exist. */
+static int
+open_store(const char *store)
+{
+	char parent[PATH_MAX];
+	int fd;
+
+	if (pinned >= 0 && strcmp(store, pinned_path) == 0) {
+		if ((fd = fcntl(pinned, F_DUPFD_CLOEXEC, 0)) < 0)
+			return -1;
+		if (make_durable(fd, pinned_parent, NULL) < 0)
+			return close_keep(fd);
+		return fd;
+	}
+	fd = open(store, DIR_FLAGS & ~O_NOFOLLOW);
+	if (fd < 0 && errno == ENOENT && (mkdir(store, 0700) == 0 ||
+	    errno == EEXIST))
+		fd = open(store, DIR_FLAGS & ~O_NOFOLLOW);
+	if (fd < 0)
+		return -1;
+	parent_of(parent, store);
+	if (make_durable(fd, AT_FDCWD, parent) < 0)
+		return close_keep(fd);
+	return fd;
+}
+
+/* Make a store for owner:group at store and open it.  The name is
+ * looked up again after mkdir(): a link put in its place is refused
+ * (O_NOFOLLOW), and only a directory root still owns, so the one made
+ * here, is given away. */
+static int
+make_store(const char *store, uid_t owner, gid_t group)
+{
+	struct stat st;
+	int fd;
+
+	if (mkdir(store, 0700) < 0)
+		return errno == EEXIST ? open(store, DIR_FLAGS & ~O_NOFOLLOW) :
+		    -1;
+	if ((fd = open(store, DIR_FLAGS)) < 0)
+		return -1;
+	if (fstat(fd, &st) < 0)
+		return close_keep(fd);
+	if (st.st_uid != geteuid()) {
+		errno = EPERM;
+		return close_keep(fd);
+	}
+	if (fchown(fd, owner, group) < 0)
+		return close_keep(fd);
+	return fd;
+}
+
+enum ms_result
+ms_store_pin(const char *path, uid_t owner, gid_t group, int make)
+{
+	char parent[PATH_MAX];
+	int fd, pfd;
+
+	fd = open(path, DIR_FLAGS & ~O_NOFOLLOW);
+	if (fd < 0 && errno == ENOENT && make)
+		fd = make_store(path, owner, group);
+	if (fd < 0)
+		return result(errno);
+	/* The parent too, for the fsync that makes the store's entry
+	 * durable: that is left to the first delivery, as the session's
+	 * user, so that a failure there is a 451 like any other, and the
+	 * mark it leaves is not root's. */
+	parent_of(parent, path);
+	if ((pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		close_keep(fd);
+		return result(errno);
+	}
+	if (pinned >= 0) {
+		close(pinned);
+		close(pinned_parent);
+	}
+	pinned = fd;
+	pinned_parent = pfd;
+	pinned_path = path;
+	return MS_OK;
+}
+
+int
+ms_store_usable(void)
+{
+	if (pinned < 0) {
+		errno = ENOENT;
 		return -1;
 	}
-	return fd;
+	return faccessat(pinned, ".", W_OK | X_OK, AT_EACCESS);
 }
 
 /* Open mailbox name under the store, creating it and its three

@@ -25,6 +25,23 @@ enum ms_result {
 	MS_LOCKED = -3		/* the maildrop is in use by another session */
 };
 
+/* For a handler started as root, before it gives up root for owner:group:
+ * open the store at path once for the whole process, so that the
+ * unprivileged user needs no way to it through the directories above it
+ * (a newcomer's store lies in a directory only root may enter, /root
+ * say).  Every later call naming the same path works through this
+ * descriptor.  With make, a store that does not exist yet is made,
+ * mode 0700 and owned by owner:group; an existing store is never changed.
+ * Without make, a missing store is left missing (--check).  Returns
+ * MS_OK, or MS_TEMP with errno set. */
+enum ms_result ms_store_pin(const char *path, uid_t owner, gid_t group,
+	    int make);
+
+/* Whether the process, as the user it is now, may make mailboxes in the
+ * store pinned by ms_store_pin(): 0, or -1 with errno set (ENOENT when
+ * none is pinned, the store not existing yet). */
+int	ms_store_usable(void);
+
 /* Delivery: open, write, then commit or abort. */
 struct ms_delivery;
 

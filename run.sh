@@ -22,26 +22,12 @@ USERS
 	    "no restart is needed"
 fi
 
-# The handlers refuse to run as root.  As root, run them as the owner of
-# the working directory, or as nobody if that is root too; that user
-# gets the users file and the store.
-as=
-if [ "$(id -u)" = 0 ]; then
-	as=$(stat -c %U .)
-	[ "$as" = root ] && as=nobody
-	mkdir -p mail.store
-	chown "$as" users.txt mail.store
-	echo "run.sh: running as root: the sessions run as $as (-U $as)," \
-	    "who now owns users.txt and mail.store"
-	as="-U $as"
-fi
-
-# $as is empty or "-U USER", split on purpose.
-# shellcheck disable=SC2086
-"$here/mysmtpd" -b 127.0.0.1 -b ::1 "$smtp_port" $as &
+# Started as root, the handlers read users.txt and open mail.store as
+# root, then run each session as mailsrv, or nobody where there is no
+# mailsrv; each says which on its first line.
+"$here/mysmtpd" -b 127.0.0.1 -b ::1 "$smtp_port" &
 smtp=$!
-# shellcheck disable=SC2086
-"$here/mypopd" -b 127.0.0.1 -b ::1 "$pop3_port" $as &
+"$here/mypopd" -b 127.0.0.1 -b ::1 "$pop3_port" &
 pop3=$!
 trap 'kill $smtp $pop3 2>/dev/null; wait; exit 0' INT TERM
 sleep 0.5
@@ -52,7 +38,7 @@ if ! kill -0 "$smtp" 2>/dev/null || ! kill -0 "$pop3" 2>/dev/null; then
 fi
 echo "run.sh: SMTP on 127.0.0.1 and ::1 port $smtp_port," \
     "POP3 on port $pop3_port; mail is stored in $(pwd)/mail.store"
-printf '%s\n' "run.sh: send:  printf 'Subject: hi\\n\\nhello\\n' | curl -sT - --crlf smtp://127.0.0.1:$smtp_port --mail-from me@localhost --mail-rcpt demo@localhost"
+printf '%s\n' "run.sh: send:  printf 'Subject: hi\\n\\nhello\\n' | curl -sT - smtp://127.0.0.1:$smtp_port --mail-from me@localhost --mail-rcpt demo@localhost"
 printf '%s\n' "run.sh: fetch: curl -s --user demo@localhost:PASSWORD pop3://127.0.0.1:$pop3_port/1"
 echo "run.sh: stop with Ctrl-C"
 wait

@@ -5,9 +5,12 @@
  * domain) or refused.
  *
  * A message is written to the store as it arrives and acknowledged only
- * after the store has made it durable.  Only CRLF "." CRLF ends DATA; a
- * bare CR or LF anywhere makes the whole message (or command) invalid, so
+ * after the store has made it durable.  Only CRLF "." CRLF ends DATA, so
  * no reading of line ends can make one message into two (SMTP smuggling).
+ * In a message a LF alone ends a line as CRLF does (what an editor
+ * writes, and what Postfix accepts by default); a CR alone has no safe
+ * meaning and makes the whole message invalid, and a command line must
+ * end in CRLF.
  *
  * Two roles: receiving mail for local users, where no login is needed,
  * and submission (-S, RFC 6409), where AUTH must come before MAIL and the
@@ -96,8 +99,8 @@ static const struct {
 				    "again later" },
 	[SR_TOO_BIG] =		{ "552 5.3.4", "Message too big, not "
 				    "delivered" },
-	[SR_BAD_LINE_END] =	{ "554 5.6.0", "Message has a bare CR or LF; "
-				    "lines must end with CRLF; not delivered" },
+	[SR_BAD_LINE_END] =	{ "554 5.6.0", "Message has a bare CR (a CR "
+				    "not followed by LF); not delivered" },
 	[SR_LONG_LINE] =		{ "554 5.6.0", "Message has a line over 1000 "
 				    "octets; not delivered" },
 	[SR_NUL] =		{ "554 5.6.0", "Message has a NUL octet; not "
@@ -553,28 +556,36 @@ struct body {
 };
 
 /* Read the message up to CRLF "." CRLF, writing it to d while it is
- * acceptable.  Returns IO_LINE at the final dot, or how input ended. */
+ * acceptable.  Returns IO_LINE at the final dot, or how input ended.
+ * A line that ends in a LF alone is content like any other (stored with
+ * the store's line end), but it never ends the data: the final dot must
+ * come between two CRLFs, the one before it ending the line before
+ * (or the DATA command), so that no reading of line ends can make one
+ * message into two (SMTP smuggling). */
 static enum io_status
 read_body(struct session *s, struct ms_delivery *d, struct body *b)
 {
 	enum io_status st;
 	size_t len;
-	int flags;
+	int flags, after_crlf = 1;
 	char *p;
 
 	for (;;) {
 		/* Room for one octet more than a text line: RFC 5321
 		 * 4.5.3.1.6 does not count the dot added for transparency. */
-		st = io_getline(&s->io, s->line, SMTP_TEXT_MAX - 1, &len,
+		st = io_getdata(&s->io, s->line, SMTP_TEXT_MAX - 1, &len,
 		    &flags, s->cfg.data_timeout);
 		if (st != IO_LINE)
 			return st;
-		/* Lines end only at CRLF, so this is CRLF "." CRLF. */
-		if (flags == 0 && len == 1 && s->line[0] == '.')
+		if (after_crlf && flags == 0 && len == 1 && s->line[0] == '.')
 			return IO_LINE;
-		b->flags |= flags;
+		after_crlf = !(flags & LINE_LF_END);
+		b->flags |= flags & ~LINE_LF_END;
 		p = s->line;
-		if (len > 0 && p[0] == '.') {	/* RFC 5321 4.5.2 */
+		/* RFC 5321 4.5.2: a leading dot with more after it was added
+		 * for transparency.  A dot alone reaches here only as content
+		 * (after or before a LF alone) and is kept. */
+		if (len > 1 && p[0] == '.') {
 			p++;
 			len--;
 		}

@@ -217,6 +217,8 @@ users_refresh(struct users *u)
 {
 	struct stat st;
 
+	if (u->once)
+		return 0;
 	if (stat(u->path, &st) < 0)
 		return -1;
 	if (st.st_dev == u->dev && st.st_ino == u->ino &&

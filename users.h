@@ -23,6 +23,8 @@ struct users {
 	ino_t	ino;		/* to notice a change */
 	off_t	size;
 	struct timespec mtime, ctime;
+	int	once;		/* read as root, which the process no longer
+				 * is: not read again (users_refresh) */
 };
 
 /* Read the users file at path into *u (path is kept, not copied).  Bad or
@@ -31,8 +33,8 @@ struct users {
 int	users_load(struct users *u, const char *path);
 
 /* Read the file again if it changed since it was last read, so that new
- * users need no restart.  Returns 0, or -1 with errno set (the old table
- * is kept). */
+ * users need no restart; with u->once set it is not read again.
+ * Returns 0, or -1 with errno set (the old table is kept). */
 int	users_refresh(struct users *u);
 
 /* Nonzero if addr can be a user: a plain local@domain (no quoted local

@@ -12,23 +12,70 @@ BIN=${MAILTEST_BIN:-${BIN:-$TOP}}
 case $BIN in /*) ;; *) BIN=$TOP/$BIN ;; esac
 export MAILTEST_BIN=$BIN
 
-# The handlers refuse to run as root without -U.  Run as root (as CI
-# does), the suites run every handler as $RUN_AS: BIN then names a
-# directory of wrappers that add "-U $RUN_AS", beside copies of mysmtpd
-# and mypopd (which run the handlers found beside themselves), and
-# REAL_BIN the programs themselves.  Every test's directory belongs to
-# $RUN_AS.  Not as root, both name the programs and RUN_AS is empty.
+# Run as root (as CI does), the suites run every handler as $RUN_AS, as
+# the installed units run them as mailsrv: BIN then names a directory of
+# wrappers that add "-U $RUN_AS", beside copies of mysmtpd and mypopd
+# (which run the handlers found beside themselves), and REAL_BIN the
+# programs themselves.  Every test's directory belongs to $RUN_AS.  Not
+# as root, both name the programs and RUN_AS is empty.
 #
-# The wrapper directory is checked every time a test starts and made
-# again if anything in it is not what this file would put there: a test
-# that wrote through $BIN (a "make B=$BIN") would otherwise break every
-# later suite.  No test may write into $BIN; build or install from
-# $REAL_BIN.
+# As root, REAL_BIN is not the build directory but a copy of its
+# programs in a directory $RUN_AS may enter: some tests start them as
+# that user from the start (setpriv, xinetd's user=, the spare's
+# sessions), and a checkout may lie where only root may go (/root, or
+# anything mktemp -d makes).  SRC_BIN names the build directory.
+#
+# The copies and the wrappers are checked every time a test starts and
+# made again if anything in them is not what this file would put there:
+# a test that wrote through $BIN (a "make B=$BIN") would otherwise break
+# every later suite.  No test may write into $BIN or $REAL_BIN; build or
+# install from $REAL_BIN.
+SRC_BIN=$BIN
 REAL_BIN=$BIN
 RUN_AS=
+PROGRAMS="smtp-handler pop3-handler listener mysmtpd mypopd mailpasswd"
 if [ "$(id -u)" = 0 ]; then
 	RUN_AS=nobody
-	BIN=${BATS_RUN_TMPDIR:-${TMPDIR:-/tmp}}/handler-wrappers
+	# One directory for the whole run, which bats removes at its end;
+	# others may pass through it, not list it (bats made it 0700).
+	SCRATCH=${BATS_RUN_TMPDIR:?needs bats 1.4 or later}
+	chmod 711 "$SCRATCH"
+	# The build's name stays in the path ("san" says a sanitizer build).
+	REAL_BIN=$SCRATCH/programs.${SRC_BIN##*/}
+	BIN=$SCRATCH/handler-wrappers.${SRC_BIN##*/}
+fi
+
+# programs_ok: whether $REAL_BIN holds a copy of every program of
+# $SRC_BIN, as it is now.
+programs_ok() {
+	local p
+	for p in $PROGRAMS; do
+		[ -f "$REAL_BIN/$p" ] && [ ! -L "$REAL_BIN/$p" ] &&
+		cmp -s "$SRC_BIN/$p" "$REAL_BIN/$p" || return 1
+	done
+}
+
+# make_programs: (re)make $REAL_BIN, each copy written beside its place
+# and renamed into it.
+make_programs() {
+	local p
+	mkdir -p "$REAL_BIN"
+	chmod 755 "$REAL_BIN"
+	for p in $PROGRAMS; do
+		cp "$SRC_BIN/$p" "$REAL_BIN/.$p.new"
+		chmod 755 "$REAL_BIN/.$p.new"
+		mv -f "$REAL_BIN/.$p.new" "$REAL_BIN/$p"
+	done
+}
+
+if [ -n "$RUN_AS" ] && ! programs_ok; then
+	make_programs
+	if ! setpriv --reuid="$RUN_AS" --regid="$(id -g "$RUN_AS")" \
+	    --clear-groups -- test -x "$REAL_BIN/smtp-handler"; then
+		echo "helper.bash: $RUN_AS cannot reach $REAL_BIN;" \
+		    "set TMPDIR to a directory others may enter" >&2
+		exit 1
+	fi
 fi
 
 # AS_USER: the options that make a handler from $REAL_BIN run as $RUN_AS,

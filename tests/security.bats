@@ -580,9 +580,11 @@ fds_of() {
 		echo "$h:"
 		cat "$T/fds"
 		# 0 and 1 the client, 2 stderr; anything else must be the
-		# handler's own (a log socket).
+		# handler's own (a log socket, and as root the store and the
+		# directory that holds it, opened before root was given up).
 		! grep -q '/etc/hostname' "$T/fds" || false
-		! grep -v -E '^[012] |socket:' "$T/fds" || false
+		! grep -v -E "^[012] |socket:|^[0-9]+ ($STORE|$T)\$" "$T/fds" ||
+		    false
 		rm -f "$T/idle"
 	done
 }
@@ -711,11 +713,92 @@ EOF2
 	[ -z "$output" ]
 }
 
-@test "started as root without -U, a handler refuses to start (exit 100) and sends nothing" {
+# default_user: the user a handler started as root without -U runs as.
+default_user() {
+	if getent passwd mailsrv >/dev/null; then
+		echo mailsrv
+	else
+		echo nobody
+	fi
+}
+
+@test "started as root without -U, a handler runs its session as mailsrv or nobody and makes the store for it" {
+	need_root
+	want=$(default_user)
+	# The newcomer's layout: a directory only root may enter, a users
+	# file only root may read, and no store yet.
+	chown root: "$T"
+	chmod 700 "$T"
+	chown root: "$USERS"
+	chmod 600 "$USERS"
+	rmdir "$STORE"
+	run as_root_smtp <<'EOF2'
+EHLO client.test
+MAIL FROM:<sender@example.net>
+RCPT TO:<alice@example.com>
+DATA
+Subject: as the default user
+
+body
+.
+QUIT
+EOF2
+	echo "$output"
+	[ "$(codes)" = "220 250 250 250 354 250 221" ]
+	f=$(message_file alice@example.com)
+	[ "$(stat -c %U "$f")" = "$want" ]
+	[ "$(stat -c %U "$STORE")" = "$want" ]
+	[ "$(stat -c %a "$STORE")" = 700 ]
+	# Nothing in the store is root's, the store's own mark included.
+	[ -z "$(find "$STORE" -user root)" ]
+	run as_root_pop3 <<'EOF2'
+USER alice@example.com
+PASS alicepw
+RETR 1
+DELE 1
+QUIT
+EOF2
+	echo "$output"
+	[[ $output == *"Subject: as the default user"* ]]
+	[ "$(status)" = "+OK +OK +OK +OK +OK +OK" ]
+	[ "$(count alice@example.com)" -eq 0 ]
+	# The users file and the directories above the store are as they were.
+	[ "$(stat -c '%U %a' "$USERS")" = "root 600" ]
+	[ "$(stat -c '%U %a' "$T")" = "root 700" ]
+}
+
+@test "started as root without -U, a handler's session runs as the default user, not root" {
+	need_root
+	want=$(default_user)
+	# /proc/self/status read by the session itself is not possible;
+	# the handler's process is seen while it waits for its first command.
+	mkfifo "$T/in"
+	"$REAL_BIN/smtp-handler" -u "$USERS" -d "$STORE" -n mx.test \
+	    <"$T/in" >"$T/out" 2>&1 &
+	pid=$!
+	PIDS="${PIDS:-} $pid"
+	exec 7>"$T/in"
+	for i in $(seq 1 50); do
+		grep -q '^220' "$T/out" && break
+		sleep 0.1
+	done
+	grep -q '^220' "$T/out"
+	uid=$(awk '/^Uid:/ { print $2, $3, $4, $5 }' "/proc/$pid/status")
+	echo "uids: $uid"
+	w=$(id -u "$want")
+	[ "$uid" = "$w $w $w $w" ]
+	[ "$(awk '/^Groups:/ { print $2 }' "/proc/$pid/status")" = \
+	    "$(id -g "$want")" ]
+	printf 'QUIT\r\n' >&7
+	exec 7>&-
+	wait "$pid"
+}
+
+@test "--require-user: started as root without -U, a handler refuses to start (exit 100) and sends nothing" {
 	need_root
 	# A store not made yet: nothing at all may be done as root.
 	rmdir "$STORE"
-	run --separate-stderr as_root_smtp <<'EOF2'
+	run --separate-stderr as_root_smtp --require-user <<'EOF2'
 EHLO client.test
 MAIL FROM:<sender@example.net>
 RCPT TO:<alice@example.com>
@@ -730,7 +813,7 @@ EOF2
 	[ "$status" -eq 100 ]
 	[ -z "$output" ]
 	[[ $stderr == *"refusing to run as root"*"-U"* ]]
-	run --separate-stderr as_root_pop3 <<'EOF2'
+	run --separate-stderr as_root_pop3 --require-user <<'EOF2'
 USER alice@example.com
 PASS alicepw
 STAT
@@ -741,15 +824,20 @@ EOF2
 	[ -z "$output" ]
 	[[ $stderr == *"refusing to run as root"*"-U"* ]]
 	[ ! -e "$STORE" ]
+	# -U still wins over it.
+	run as_root_smtp --require-user -U nobody <<'EOF2'
+QUIT
+EOF2
+	[ "$(codes)" = "220 221" ]
 }
 
-@test "mysmtpd and mypopd started as root without -U exit 100 at once, naming the problem" {
+@test "mysmtpd and mypopd started as root with --require-user and no -U exit 100 at once, naming the problem" {
 	need_root
 	for prog in mysmtpd mypopd; do
 		p=$(free_port)
 		start=$(date +%s%N)
 		run timeout 10 "$REAL_BIN/$prog" -b 127.0.0.1 "$p" \
-		    -u "$USERS" -d "$STORE" -n mx.test </dev/null
+		    --require-user -u "$USERS" -d "$STORE" -n mx.test </dev/null
 		ms=$(( ($(date +%s%N) - start) / 1000000 ))
 		echo "$prog: status $status after $ms ms: $output"
 		[ "$status" -eq 100 ]
@@ -760,6 +848,75 @@ EOF2
 		run python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$p"
 		[ "$status" -ne 0 ]
 	done
+}
+
+@test "--check says which user the sessions run as when no option names one, and why" {
+	need_root
+	want=$(default_user)
+	for h in smtp-handler pop3-handler; do
+		run --separate-stderr "$REAL_BIN/$h" --check -u "$USERS" \
+		    -d "$STORE"
+		echo "$h: $stderr"
+		[ "$status" -eq 0 ]
+		[[ $stderr == "$h: sessions run as $want: started as root without -U"* ]]
+		[ "$(wc -l <<<"$stderr")" -eq 1 ]
+		# -U names the user: nothing more to say.
+		run --separate-stderr "$REAL_BIN/$h" --check -U nobody \
+		    -u "$USERS" -d "$STORE"
+		[ "$status" -eq 0 ]
+		[ -z "$stderr" ]
+		# Nor when it runs as the user who started it.
+		chmod 644 "$USERS"
+		run --separate-stderr "${AS_RUN_AS[@]}" "$REAL_BIN/$h" \
+		    --check -u "$USERS" -d "$STORE"
+		[ "$status" -eq 0 ]
+		[ -z "$stderr" ]
+	done
+}
+
+@test "--check as root warns when the session's user may not write in the store" {
+	need_root
+	chown root: "$STORE"
+	chmod 755 "$STORE"
+	run --separate-stderr "$REAL_BIN/smtp-handler" --check -U nobody \
+	    -u "$USERS" -d "$STORE"
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	[[ $stderr == *"warning: nobody may not write in the store $STORE"* ]]
+	# --check makes nothing: a missing store stays missing.
+	rmdir "$STORE"
+	run --separate-stderr "$REAL_BIN/smtp-handler" --check -U nobody \
+	    -u "$USERS" -d "$STORE"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ ! -e "$STORE" ]
+}
+
+@test "started as root, a handler makes no store through a link put in its place" {
+	need_root
+	rmdir "$STORE"
+	mkdir "$T/elsewhere"
+	ln -s "$T/elsewhere" "$STORE"
+	run as_root_smtp <<'EOF2'
+EHLO client.test
+MAIL FROM:<sender@example.net>
+RCPT TO:<alice@example.com>
+QUIT
+EOF2
+	echo "$output"
+	# A link to a directory is a store like any other (-d may name one),
+	# but nothing is given away through it.
+	[ "$(stat -c %U "$T/elsewhere")" = root ]
+	# A dangling link: no store is made at its target.
+	rm "$STORE"
+	ln -s "$T/nowhere" "$STORE"
+	run --separate-stderr as_root_smtp <<'EOF2'
+QUIT
+EOF2
+	echo "status $status: $output / $stderr"
+	[ "$status" -eq 111 ]
+	[[ $output == "421 4.3.0 mx.test Service not available"* ]]
+	[ ! -e "$T/nowhere" ]
 }
 
 @test "mysmtpd PORT -U nobody and mypopd PORT -U nobody, started as root, serve sessions as nobody" {

@@ -404,12 +404,38 @@ EOF
 	[ -z "$(all_messages)" ]
 }
 
-@test "a bare LF in the body gets 554 5.6.0 and nothing is stored" {
+@test "a LF alone in the body ends a line and is stored as any line end" {
 	run smtp_raw < <(printf '%b' 'HELO client.test\r\n' \
 	    'MAIL FROM:<s@example.net>\r\n' 'RCPT TO:<alice@example.com>\r\n' \
-	    'DATA\r\n' 'line one\nline two\r\n' '.\r\n' 'NOOP\r\n' 'QUIT\r\n')
-	[ "$(codes)" = "220 250 250 250 354 554 250 221" ]
-	[[ "$(reply 6)" == "554 5.6.0"* ]]
+	    'DATA\r\n' 'line one\nline two\r\n' 'line three\n' '\n' \
+	    'last\r\n' '.\r\n' 'NOOP\r\n' 'QUIT\r\n')
+	[ "$(codes)" = "220 250 250 250 354 250 250 221" ]
+	[[ "$(reply 6)" == "250 2.0.0"* ]]
+	printf '%s\n' 'line one' 'line two' 'line three' '' last |
+	    stored_body_is alice@example.com
+	# One line end on disk, so the sizes in the name stay exact.
+	f=$(message_file alice@example.com)
+	! grep -q $'\r' "$f" || false
+	[[ $f == *",S=$(stat -c %s "$f"),W=$(wire_size "$f")" ]]
+}
+
+@test "a message written with LF line ends only is stored whole" {
+	run smtp_raw < <(printf '%b' 'HELO client.test\r\n' \
+	    'MAIL FROM:<s@example.net>\r\n' 'RCPT TO:<alice@example.com>\r\n' \
+	    'DATA\r\n' 'Subject: from an editor\n\nhello\n..stuffed\n' \
+	    '\r\n.\r\n' 'QUIT\r\n')
+	[ "$(codes)" = "220 250 250 250 354 250 221" ]
+	printf '%s\n' 'Subject: from an editor' '' hello .stuffed '' |
+	    stored_body_is alice@example.com
+}
+
+@test "a dot line ended by a LF alone never ends the data" {
+	# No CRLF "." CRLF ever comes: the message is cut short and nothing
+	# is delivered.
+	run smtp_raw < <(printf '%b' 'HELO client.test\r\n' \
+	    'MAIL FROM:<s@example.net>\r\n' 'RCPT TO:<alice@example.com>\r\n' \
+	    'DATA\r\n' 'Subject: x\n\nhello\n.\n' 'QUIT\r\n' '.\n')
+	[ "$(codes)" = "220 250 250 250 354" ]
 	[ -z "$(all_messages)" ]
 	[ -z "$(tmp_files)" ]
 }
@@ -443,7 +469,7 @@ EOF
 @test "after a rejected body the next transaction is delivered" {
 	run smtp_raw < <(printf '%b' 'HELO client.test\r\n' \
 	    'MAIL FROM:<s@example.net>\r\n' 'RCPT TO:<alice@example.com>\r\n' \
-	    'DATA\r\n' 'bad\nline\r\n' '.\r\n' 'MAIL FROM:<s@example.net>\r\n' \
+	    'DATA\r\n' 'bad\rline\r\n' '.\r\n' 'MAIL FROM:<s@example.net>\r\n' \
 	    'RCPT TO:<alice@example.com>\r\n' 'DATA\r\n' 'good line\r\n' \
 	    '.\r\n' 'QUIT\r\n')
 	[ "$(codes)" = "220 250 250 250 354 554 250 250 354 250 221" ]
@@ -451,20 +477,27 @@ EOF
 }
 
 # SMTP smuggling: only CRLF "." CRLF ends DATA.  Each body hides a second
-# transaction behind a fake end of data; the body is rejected for its bad
-# line end, and the hidden transaction is never run.
+# transaction behind a fake end of data.  Behind a CR alone or a NUL, the
+# body is rejected for it; behind a LF alone, the fake end and the hidden
+# transaction are lines of the one message, stored whole.  Either way the
+# hidden transaction is never run.
 
+# smuggle_session END: the session, with END as the fake end of data.
+smuggle_session() {
+	printf '%b' 'EHLO client.test\r\n' \
+	    'MAIL FROM:<sender@example.net>\r\n' \
+	    'RCPT TO:<alice@example.com>\r\n' 'DATA\r\n' \
+	    'Subject: real\r\n' '\r\n' 'real body'
+	printf '%b' "$1"
+	printf '%b' 'MAIL FROM:<x@example.com>\r\n' \
+	    'RCPT TO:<alice@example.com>\r\n' 'DATA\r\n' 'smuggled\r\n' \
+	    '.\r\n'
+	printf '%b' '\r\n.\r\n' 'QUIT\r\n'
+}
+
+# smuggle END: the body is rejected and nothing is stored.
 smuggle() {
-	run smtp_raw < <(
-	    printf '%b' 'EHLO client.test\r\n' \
-		'MAIL FROM:<sender@example.net>\r\n' \
-		'RCPT TO:<alice@example.com>\r\n' 'DATA\r\n' \
-		'Subject: real\r\n' '\r\n' 'real body'
-	    printf '%b' "$1"
-	    printf '%b' 'MAIL FROM:<x@example.com>\r\n' \
-		'RCPT TO:<alice@example.com>\r\n' 'DATA\r\n' 'smuggled\r\n' \
-		'.\r\n'
-	    printf '%b' '\r\n.\r\n' 'QUIT\r\n')
+	run smtp_raw < <(smuggle_session "$1")
 	[ "$(count alice@example.com)" -eq 0 ]
 	[ -z "$(all_messages)" ]
 	! grep -rq smuggled "$STORE" || false
@@ -475,20 +508,51 @@ smuggle() {
 	[ -z "$(tmp_files)" ]
 }
 
+# smuggle_lf END: END holds a LF alone, so the body is one message that
+# holds the fake end and the hidden commands as its own lines; the CRLF
+# "." CRLF after "smuggled" ends it, and what follows is read as commands
+# (an empty line and a dot: both unknown).
+smuggle_lf() {
+	run smtp_raw < <(smuggle_session "$1")
+	[ "$(codes)" = "220 250 250 250 354 250 500 500 221" ]
+	[ "$(grep -c '^354' <<<"$output")" -eq 1 ]
+	[ "$(grep -c '^250 2\.0\.0' <<<"$output")" -eq 1 ]
+	printf '%s\n' 'Subject: real' '' 'real body' . \
+	    'MAIL FROM:<x@example.com>' 'RCPT TO:<alice@example.com>' DATA \
+	    smuggled | stored_body_is alice@example.com
+	# The one message has the real sender; no second transaction ran.
+	[ "$(head -1 "$(message_file alice@example.com)")" = \
+	    'Return-Path: <sender@example.net>' ]
+	[ -z "$(tmp_files)" ]
+}
+
 @test "smuggling with LF . LF does not start a second message" {
-	smuggle '\n.\n'
+	smuggle_lf '\n.\n'
 }
 
 @test "smuggling with LF . CRLF does not start a second message" {
-	smuggle '\n.\r\n'
+	smuggle_lf '\n.\r\n'
 }
 
 @test "smuggling with CRLF . LF does not start a second message" {
-	smuggle '\r\n.\n'
+	smuggle_lf '\r\n.\n'
+}
+
+@test "smuggling with LF .. LF does not start a second message" {
+	# The stuffed dot is unstuffed, as on any line: "." is stored.
+	smuggle_lf '\n..\n'
 }
 
 @test "smuggling with CR . CR does not start a second message" {
 	smuggle '\r.\r'
+}
+
+@test "smuggling with CR LF . CR does not start a second message" {
+	smuggle '\r\n.\r'
+}
+
+@test "smuggling with CR . CRLF does not start a second message" {
+	smuggle '\r.\r\n'
 }
 
 @test "smuggling with CRLF NUL . CRLF does not start a second message" {
