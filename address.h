@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "limits.h"
+#include "tunables.h"
 
 /* Results of the parsers. */
 enum addr_status {

@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "auth.h"
-#include "limits.h"
+#include "tunables.h"
 #include "log.h"
 
 /* The value of a base64 digit, or -1. */

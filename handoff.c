@@ -1,23 +1,10 @@
 /*
- * handoff.c: the spare, a handler started ahead of its clients (see
- * handoff.h for the exchange with the listener).
- *
- * Why the spare forks its sessions rather than the listener starting
- * each with exec: most of a handler's start-up is not the exec but the
- * C library's, which asks the CPU about its features and caches with
- * some eighty CPUID instructions, and in a virtual machine each of those
- * traps to the hypervisor (about 0.9 ms of the 1 ms an exec costs on the
- * machines of bench/README.md; a fork of the spare costs about 0.2).
- * Each session is still a process of its own, forked from a spare that
- * has read nothing but its options, and ends with its session; the
- * users file, the certificate and -U come after the fork, as they would
- * after an exec.
- *
- * What a fork shares that an exec would not: the spare's address layout
- * and stack protector canary.  The listener lets a spare go after
- * SPARE_SESSIONS_MAX sessions, and at once when any session is killed
- * by a signal, so that neither a guess by crashing sessions nor a layout
- * learnt in one session carries far.
+ * handoff.c: the spare, a handler started ahead of its clients, which
+ * forks each session before its client comes (see handoff.h for the
+ * exchange with the listener).  Why a fork rather than an exec, and
+ * what a fork shares that an exec would not, is in DESIGN.md, "Sessions
+ * forked from a spare"; the users file, the certificate and the change
+ * of user come after the fork, as they would after an exec.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,9 +16,10 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
 #include "handoff.h"
-#include "limits.h"
 #include "log.h"
+#include "tunables.h"
 
 /* Fork a process whose parent is our parent (CLONE_PARENT): the
  * listener reaps and counts it as a session it started.  clone3 takes
@@ -52,7 +40,7 @@ fork_sibling(void)
  * the next, and put the connection on fds 0 and 1 and its variables in
  * the environment. */
 static void
-take(int done)
+take_conn(int done)
 {
 	static char env[HANDOFF_ENV_MAX + 1];
 	union {
@@ -167,7 +155,7 @@ handoff_take(void (*ahead)(void *), void *arg)
 			if (close(done[0]) < 0)
 				die(EXIT_TEMP, "close: %s", strerror(errno));
 			idle_work(ahead, arg);
-			take(done[1]);
+			take_conn(done[1]);
 			return;
 		}
 		if (close(done[1]) < 0)
@@ -185,5 +173,5 @@ handoff_take(void (*ahead)(void *), void *arg)
 	log_msg(LOG_WARNING, "--handoff: unable to fork a session, taking "
 	    "the next connection in the spare: %s", strerror(err));
 	idle_work(ahead, arg);
-	take(-1);
+	take_conn(-1);
 }

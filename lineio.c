@@ -19,6 +19,7 @@
 
 #include "lineio.h"
 #include "log.h"
+#include "net.h"
 #include "tls.h"
 
 void
@@ -48,28 +49,17 @@ io_init(struct io *io, int in, int out, int timeout)
 		(void)fcntl(out, F_SETFL, fl | O_NONBLOCK);
 }
 
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	/* Cannot fail on Linux; without a clock no deadline holds. */
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
-		die(EXIT_TEMP, "clock_gettime: %s", strerror(errno));
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
-}
-
 /* Wait until fd is ready for events or the deadline passes.  Returns 1
  * when ready, 0 on timeout, -1 on error. */
 static int
-wait_fd(int fd, short events, long deadline)
+wait_fd(int fd, short events, long long deadline)
 {
 	struct pollfd pfd;
-	long left;
+	long long left;
 	int n;
 
 	for (;;) {
-		left = deadline - now_ms();
+		left = deadline - net_now_ms();
 		if (left <= 0)
 			return 0;
 		pfd.fd = fd;
@@ -85,7 +75,7 @@ wait_fd(int fd, short events, long deadline)
 /* Wait for what a TLS step asked for (TLS_WANT_READ or TLS_WANT_WRITE).
  * Returns 1 when ready, 0 on timeout, -1 on error or TLS_FAILED. */
 static int
-wait_tls(struct io *io, ssize_t want, long deadline)
+wait_tls(struct io *io, ssize_t want, long long deadline)
 {
 	if (want == TLS_WANT_READ)
 		return wait_fd(io->in, POLLIN, deadline);
@@ -97,7 +87,7 @@ wait_tls(struct io *io, ssize_t want, long deadline)
 /* fill() under TLS: read first, since OpenSSL may hold decrypted bytes
  * that poll() cannot see, and wait only when it asks. */
 static enum io_status
-fill_tls(struct io *io, long deadline)
+fill_tls(struct io *io, long long deadline)
 {
 	ssize_t n;
 	int r;
@@ -119,7 +109,7 @@ fill_tls(struct io *io, long deadline)
 
 /* Refill the input buffer.  Returns an io_status; IO_LINE means "data". */
 static enum io_status
-fill(struct io *io, long deadline)
+fill(struct io *io, long long deadline)
 {
 	ssize_t n;
 	int r;
@@ -153,7 +143,7 @@ fill(struct io *io, long deadline)
  * found with strnlen() and memchr(), which look at many octets a step,
  * and copied whole: DATA passes every octet of a message through here. */
 static void
-take(char *line, size_t max, size_t *len, int *flags, int *cr,
+append(char *line, size_t max, size_t *len, int *flags, int *cr,
     const char *in, size_t n)
 {
 	const char *stop;
@@ -205,7 +195,7 @@ static enum io_status
 get_line(struct io *io, char *line, size_t max, size_t *len, int *flags,
     int timeout, int lf_ends)
 {
-	long deadline = 0;
+	long long deadline = 0;
 	enum io_status st;
 	char *lf;
 	size_t n;
@@ -218,7 +208,7 @@ get_line(struct io *io, char *line, size_t max, size_t *len, int *flags,
 			/* The clock is read only when the line must wait: a
 			 * message's lines mostly come from the buffer. */
 			if (deadline == 0)
-				deadline = now_ms() + timeout * 1000L;
+				deadline = net_now_ms() + timeout * 1000LL;
 			st = fill(io, deadline);
 			if (st != IO_LINE)
 				return st;
@@ -227,7 +217,7 @@ get_line(struct io *io, char *line, size_t max, size_t *len, int *flags,
 		lf = memchr(io->ibuf + io->ipos, '\n', n);
 		if (lf != NULL)
 			n = (size_t)(lf - (io->ibuf + io->ipos));
-		take(line, max, len, flags, &cr, io->ibuf + io->ipos, n);
+		append(line, max, len, flags, &cr, io->ibuf + io->ipos, n);
 		io->ipos += n;
 		if (lf == NULL)
 			continue;
@@ -241,7 +231,7 @@ get_line(struct io *io, char *line, size_t max, size_t *len, int *flags,
 		/* A bare LF does not end the line: it becomes part of it,
 		 * so it can never split one command line into two. */
 		*flags |= LINE_BARE_LF;
-		take(line, max, len, flags, &cr, "\n", 1);
+		append(line, max, len, flags, &cr, "\n", 1);
 	}
 }
 
@@ -302,13 +292,13 @@ io_printf(struct io *io, const char *fmt, ...)
 int
 io_flush(struct io *io)
 {
-	long deadline;
+	long long deadline;
 	size_t off = 0;
 	ssize_t n;
 
 	if (io->olen == 0)
 		return io->failed ? -1 : 0;
-	deadline = now_ms() + io->wtimeout * 1000L;
+	deadline = net_now_ms() + io->wtimeout * 1000LL;
 	while (off < io->olen && !io->failed) {
 		if (io->tls != NULL) {
 			n = tls_write(io->tls, io->obuf + off, io->olen - off);
@@ -341,11 +331,10 @@ io_discard(struct io *io)
 }
 
 int
-io_start_tls(struct io *io)
+io_start_tls(struct io *io, const char *peer)
 {
-	long deadline = now_ms() + io->wtimeout * 1000L;
+	long long deadline = net_now_ms() + io->wtimeout * 1000LL;
 	struct tls *t;
-	char peer[64];
 	int fl, r;
 
 	if (io_flush(io) < 0)
@@ -367,7 +356,6 @@ io_start_tls(struct io *io)
 	}
 	while ((r = tls_handshake(t)) != 1) {
 		if ((r = wait_tls(io, r, deadline)) <= 0) {
-			io_peer(peer, sizeof(peer));
 			log_msg(LOG_NOTICE, "TLS handshake failed peer=%s: %s",
 			    peer, r == 0 ? "timeout" : tls_error());
 			return -1;
@@ -385,74 +373,8 @@ io_end(struct io *io)
 		tls_close(io->tls);
 }
 
-int
-io_local(void)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	const unsigned char *a;
-
-	if (getpeername(0, (struct sockaddr *)&ss, &sl) < 0)
-		return errno == ENOTSOCK;
-	if (ss.ss_family == AF_INET) {
-		a = (const unsigned char *)
-		    &((struct sockaddr_in *)&ss)->sin_addr;
-		return a[0] == 127;
-	}
-	if (ss.ss_family == AF_INET6) {
-		const struct in6_addr *a6 =
-		    &((struct sockaddr_in6 *)&ss)->sin6_addr;
-
-		if (IN6_IS_ADDR_V4MAPPED(a6))
-			return a6->s6_addr[12] == 127;
-		return IN6_IS_ADDR_LOOPBACK(a6);
-	}
-	return ss.ss_family == AF_UNIX;
-}
-
 void
 io_wipe(struct io *io)
 {
 	explicit_bzero(io->ibuf, io->ipos);
-}
-
-/* An address from the environment is used only if it is one. */
-static int
-is_address(const char *s)
-{
-	struct in6_addr a6;
-	struct in_addr a4;
-
-	return s != NULL && (inet_pton(AF_INET, s, &a4) == 1 ||
-	    inet_pton(AF_INET6, s, &a6) == 1);
-}
-
-void
-io_peer(char *buf, size_t size)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	const char *env;
-
-	if (getpeername(0, (struct sockaddr *)&ss, &sl) == 0) {
-		if (ss.ss_family == AF_INET6) {
-			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-
-			if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) &&
-			    inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12],
-			    buf, size) != NULL)
-				return;
-			if (inet_ntop(AF_INET6, &s6->sin6_addr, buf, size)
-			    != NULL)
-				return;
-		} else if (ss.ss_family == AF_INET && inet_ntop(AF_INET,
-		    &((struct sockaddr_in *)&ss)->sin_addr, buf, size) != NULL)
-			return;
-	}
-	env = getenv("REMOTE_ADDR");
-	if (!is_address(env))
-		env = getenv("TCPREMOTEIP");
-	if (!is_address(env))
-		env = "unknown";
-	snprintf(buf, size, "%s", env);
 }

@@ -1,7 +1,7 @@
 /*
  * lineio.h: the client connection.  Bounded line input with a deadline for
- * each whole line, buffered output flushed before the program waits for
- * input (so pipelined replies leave in one write), and the peer's address.
+ * each whole line, and buffered output flushed before the program waits
+ * for input (so pipelined replies leave in one write).
  * No stdio touches the connection.
  */
 #ifndef LINEIO_H
@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "limits.h"
+#include "tunables.h"
 
 /* What io_getline found. */
 enum io_status {
@@ -79,24 +79,14 @@ void	io_discard(struct io *io);
 
 /* Flush pending output, drop buffered input (the client may not slip
  * commands in before the handshake: CVE-2011-0411), then run the TLS
- * handshake within the write timeout.  Returns 0, or -1 (logged) when
- * the session cannot go on. */
-int	io_start_tls(struct io *io);
+ * handshake within the write timeout.  Returns 0, or -1 (logged, with
+ * the client's address peer) when the session cannot go on. */
+int	io_start_tls(struct io *io, const char *peer);
 
 /* Flush pending output and, under TLS, send the closing alert. */
 void	io_end(struct io *io);
 
-/* Nonzero if the client is on this host: input is not an IPv4 or IPv6
- * socket (a pipe, a terminal, a Unix socket), or the peer is a loopback
- * address. */
-int	io_local(void);
-
 /* Overwrite the input already consumed (after a password was read). */
 void	io_wipe(struct io *io);
-
-/* Write the peer's numeric address into buf: getpeername(0) when stdin is
- * a socket, else $REMOTE_ADDR or $TCPREMOTEIP if they look like an
- * address, else "unknown". */
-void	io_peer(char *buf, size_t size);
 
 #endif

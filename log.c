@@ -14,7 +14,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "limits.h"
+#include "tunables.h"
 #include "log.h"
 
 #define JOURNAL_SOCKET	"/run/systemd/journal/socket"

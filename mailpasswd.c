@@ -18,7 +18,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "limits.h"
+#include "tunables.h"
 #include "log.h"
 #include "users.h"
 

@@ -11,6 +11,14 @@
  * (5xx).  Every errno is temporary except those that say the request can
  * never work (ENAMETOOLONG, EINVAL): deferred mail is better than bounced
  * mail.
+ *
+ * The store may be shared by many hosts (NFS, CephFS): everything a
+ * session needs is in the store itself, and the POP3 maildrop lock is a
+ * file in the maildir as well as an flock().
+ *
+ * The code is in four layers, each calling only those below it:
+ * ms-dir.c (layout, names, durable directories), ms-lock.c (the maildrop
+ * lock), ms-deliver.c (delivery) and ms-drop.c (the POP3 maildrop).
  */
 #ifndef MAILSTORE_H
 #define MAILSTORE_H
@@ -79,7 +87,7 @@ struct ms_mailbox;
 /* Open and lock the mailbox name (a users-file spelling) and take a
  * snapshot of its messages, oldest first.  The lock holds across every
  * host that shares the store: flock() on the maildir and a lock file,
- * pop3.lock, in it (mailstore-lock.c, "The maildrop lock"); a stale
+ * pop3.lock, in it (ms-lock.c, "The maildrop lock"); a stale
  * lock file is broken.  Returns MS_OK with *mp set, MS_LOCKED if another
  * session holds it, or MS_TEMP. */
 enum ms_result ms_mailbox_open(struct ms_mailbox **mp, const char *store,
@@ -97,13 +105,18 @@ size_t	ms_count(const struct ms_mailbox *m);
 /* Messages not marked deleted, and their total size on the wire. */
 void	ms_stat(const struct ms_mailbox *m, size_t *count, off_t *octets);
 
+/* Between the lines of one long reply (a listing a slow client takes
+ * long to read): keep the lock fresh as ms_mailbox_refresh() does, but
+ * with no system call unless STORE_LOCK_REFRESH seconds have passed. */
+void	ms_mailbox_keep(struct ms_mailbox *m);
+
 /* Size on the wire (CRLF line ends, before dot-stuffing) of message i
- * (0-based).  Keeps the lock fresh, as ms_read does. */
-off_t	ms_size(struct ms_mailbox *m, size_t i);
+ * (0-based). */
+off_t	ms_size(const struct ms_mailbox *m, size_t i);
 
 /* Unique id of message i, stable across sessions: at most 70 printable
  * ASCII octets (RFC 1939 section 7), in a buffer of m that the next call
- * overwrites.  Keeps the lock fresh, as ms_read does. */
+ * overwrites. */
 const char *ms_uid(struct ms_mailbox *m, size_t i);
 
 /* Mark, test, and clear deletion marks. */

@@ -10,7 +10,7 @@
  * and messages are removed only by QUIT in the TRANSACTION state.  A
  * dropped connection, a timeout or a crash deletes nothing; the lock is
  * released at every end, and one left by a crash is broken by the stale
- * rule of mailstore-lock.c.
+ * rule of ms-lock.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,11 +21,13 @@
 #include <unistd.h>
 
 #include "auth.h"
-#include "config.h"
-#include "limits.h"
+#include "tunables.h"
 #include "lineio.h"
 #include "log.h"
 #include "mailstore.h"
+#include "peer.h"
+#include "sasl.h"
+#include "session.h"
 #include "tls.h"
 #include "users.h"
 
@@ -106,7 +108,7 @@ struct session {
 	int	errors;		/* -ERR replies so far */
 	int	fails;		/* failed logins */
 	int	have_user;
-	int	local;		/* the client is on this host (config_client) */
+	int	local;		/* the client is on this host (peer_identify) */
 	int	sniff;		/* looking for an untrusted PROXY header */
 	char	user[ADDRESS_MAX + 1];
 	char	peer[64];	/* the client's address */
@@ -117,8 +119,7 @@ struct session {
 	size_t	deleted;	/* messages removed at QUIT */
 	struct ms_mailbox *mb;
 	char	line[POP3_CMD_MAX + 1];
-	char	sasl[AUTH_LINE_MAX + 1];	/* an AUTH response, */
-	char	plain[AUTH_LINE_MAX];		/* and decoded */
+	struct sasl sasl;	/* an AUTH exchange */
 	char	out[IO_BUFSIZE];
 };
 
@@ -187,18 +188,10 @@ msgno(struct session *s, const char *arg, size_t *i)
 
 /* --- AUTHORIZATION ------------------------------------------------- */
 
-/* May a password cross this connection?  Under TLS, from this host, or
- * where the operator allows it with -P. */
-static int
-plain_ok(const struct session *s)
-{
-	return s->io.tls != NULL || s->local || s->cfg.plaintext_auth;
-}
-
 static enum reply
 cmd_user(struct session *s, char **argv)
 {
-	if (!plain_ok(s))
+	if (!sasl_allowed(&s->io, s->local, &s->cfg))
 		return PR_NEED_TLS;
 	/* The same reply for every name: it must not reveal users. */
 	if (strlen(argv[0]) >= sizeof(s->user))
@@ -231,16 +224,6 @@ enter(struct session *s, const char *box)
 	return PR_NONE;
 }
 
-/* Forget every copy of a password the session holds. */
-static void
-wipe(struct session *s)
-{
-	explicit_bzero(s->line, sizeof(s->line));
-	explicit_bzero(s->sasl, sizeof(s->sasl));
-	explicit_bzero(s->plain, sizeof(s->plain));
-	io_wipe(&s->io);
-}
-
 /* Check a login, by PASS or AUTH, given at start; name is NULL for a
  * PLAIN message that asked to act as someone else. */
 static enum reply
@@ -249,20 +232,13 @@ login(struct session *s, const char *name, const char *logname,
 {
 	const struct user *u;
 	enum auth_result r;
-	char clean[LOG_TEXT_MAX + 1];
 
-	r = auth_check(&s->users, name, password, start, &u);
-	/* logname may be in a buffer wipe() clears. */
-	log_clean(clean, sizeof(clean), logname, strlen(logname));
-	wipe(s);
-	/* Logged by auth_check(). */
+	r = sasl_check(&s->sasl, &s->io, s->line, sizeof(s->line), &s->users,
+	    name, logname, password, start, s->sid, s->peer, &u);
 	if (r == AUTH_TEMP)
 		return PR_SYS_TEMP;
 	if (r == AUTH_OK)
 		return enter(s, u->address);
-	/* The same line whatever was wrong. */
-	log_msg(LOG_NOTICE, "login failed session=%s peer=%s user=%s", s->sid,
-	    s->peer, clean);
 	if (++s->fails >= POP3_AUTH_FAILS_MAX)
 		finish(s, PR_AUTH_TOO_MANY, EXIT_ABORTED,
 		    "too-many-failed-logins");
@@ -274,7 +250,7 @@ cmd_pass(struct session *s, char **argv)
 {
 	struct timespec start;
 
-	if (!plain_ok(s))
+	if (!sasl_allowed(&s->io, s->local, &s->cfg))
 		return PR_NEED_TLS;
 	if (!s->have_user)
 		return PR_NEED_USER;
@@ -288,15 +264,17 @@ cmd_pass(struct session *s, char **argv)
 static enum reply
 cmd_auth(struct session *s, char **argv)
 {
+	static const enum reply failed[] = {
+		[SASL_CANCEL] = PR_AUTH_CANCELLED, [SASL_DECODE] = PR_AUTH_DECODE,
+		[SASL_LONG] = PR_LONG
+	};
 	char *mech = argv[0], *resp;
 	const char *user, *password;
 	struct timespec start;
-	enum io_status st;
-	size_t len;
-	ssize_t n;
-	int flags, rc;
+	enum sasl_status st;
+	int other;
 
-	if (!plain_ok(s))
+	if (!sasl_allowed(&s->io, s->local, &s->cfg))
 		return PR_NEED_TLS;
 	if (*mech == '\0') {
 		io_printf(&s->io, "+OK\r\nPLAIN\r\n.");
@@ -306,33 +284,17 @@ cmd_auth(struct session *s, char **argv)
 		*resp++ = '\0';
 	if (strcasecmp(mech, "PLAIN") != 0)
 		return PR_AUTH_MECH;
-	if (resp == NULL) {
-		io_printf(&s->io, "+ ");
-		st = io_getline(&s->io, s->sasl, sizeof(s->sasl) - 1, &len,
-		    &flags, s->cfg.timeout);
-		if (st != IO_LINE)
-			finish(s, PR_NONE, EXIT_ABORTED, st == IO_TIMEOUT ?
-			    "timeout" : "disconnect");
-		if (flags != 0) {
-			wipe(s);
-			return flags & LINE_TOOLONG ? PR_LONG : PR_AUTH_DECODE;
-		}
-		resp = s->sasl;
+	st = sasl_exchange(&s->sasl, &s->io, SASL_PLAIN, "+ ", resp,
+	    s->cfg.timeout, &user, &password, &other);
+	if (st == SASL_TIMEOUT || st == SASL_EOF)
+		finish(s, PR_NONE, EXIT_ABORTED, st == SASL_TIMEOUT ?
+		    "timeout" : "disconnect");
+	if (st != SASL_OK) {
+		sasl_wipe(&s->sasl, &s->io, s->line, sizeof(s->line));
+		return failed[st];
 	}
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	if (strcmp(resp, "*") == 0) {
-		wipe(s);
-		return PR_AUTH_CANCELLED;
-	}
-	/* RFC 5034 section 4: "=" is an empty initial response. */
-	n = auth_b64_decode(strcmp(resp, "=") == 0 ? "" : resp, s->plain,
-	    sizeof(s->plain));
-	if (n < 0 || (rc = auth_plain(s->plain, (size_t)n, &user,
-	    &password)) < 0) {
-		wipe(s);
-		return PR_AUTH_DECODE;
-	}
-	return login(s, rc == 0 ? user : NULL, user, password, &start);
+	return login(s, other ? NULL : user, user, password, &start);
 }
 
 /* STLS (RFC 2595 section 4): TLS from here on, with no USER remembered
@@ -346,7 +308,7 @@ cmd_stls(struct session *s, char **argv)
 	if (s->io.tls != NULL)
 		return PR_TLS_ACTIVE;
 	io_printf(&s->io, "+OK Begin TLS negotiation");
-	if (io_start_tls(&s->io) < 0)
+	if (io_start_tls(&s->io, s->peer) < 0)
 		finish(s, PR_NONE, EXIT_ABORTED, "tls-failed");
 	s->have_user = 0;
 	return PR_NONE;
@@ -365,7 +327,7 @@ cmd_capa(struct session *s, char **argv)
 {
 	(void)argv;
 	io_printf(&s->io, "+OK Capability list follows");
-	if (plain_ok(s) && s->state == P_AUTH)
+	if (sasl_allowed(&s->io, s->local, &s->cfg) && s->state == P_AUTH)
 		io_write(&s->io, capa_login, sizeof(capa_login) - 1);
 	if (tls_loaded() && s->io.tls == NULL && s->state == P_AUTH)
 		io_printf(&s->io, "STLS");
@@ -429,6 +391,8 @@ listing(struct session *s, char **argv, int uidl)
 	for (i = 0; i < ms_count(s->mb); i++) {
 		if (ms_marked(s->mb, i))
 			continue;
+		/* A slow client may take long to read a long listing. */
+		ms_mailbox_keep(s->mb);
 		if (uidl)
 			io_printf(&s->io, "%zu %s", i + 1, ms_uid(s->mb, i));
 		else
@@ -631,7 +595,7 @@ static const struct command {
 
 /* Split the arguments after the verb at single spaces into argv. */
 static int
-split(char *args, char **argv)
+split_args(char *args, char **argv)
 {
 	int n = 0;
 	char *p;
@@ -666,7 +630,7 @@ dispatch(struct session *s, char *line)
 		reply(s, c->fn(s, argv));
 		return;
 	}
-	n = args != NULL ? split(args, argv) : 0;
+	n = args != NULL ? split_args(args, argv) : 0;
 	if (n < c->min || n > c->max)
 		reply(s, c->verb == NULL ? PR_UNKNOWN : PR_BAD_ARGS);
 	else
@@ -719,12 +683,12 @@ main(int argc, char **argv)
 {
 	static struct session s;
 
-	config_setup(&s.cfg, PROTO_POP3, argc, argv, &s.io, &s.users);
+	session_start(&s.cfg, PROTO_POP3, argc, argv, &s.io, &s.users);
 	if (s.cfg.check)
 		exit(EXIT_NORMAL);
 	s.state = P_AUTH;
 	log_session_id(s.sid, sizeof(s.sid));
-	s.local = config_client(&s.cfg, s.sid, s.peer, s.proxy,
+	s.local = peer_identify(&s.cfg, s.sid, s.peer, s.proxy,
 	    sizeof(s.peer));
 	/* Under implicit TLS nothing goes in clear. */
 	if (s.local < 0)
@@ -732,7 +696,7 @@ main(int argc, char **argv)
 		    "proxy-refused");
 	s.sniff = s.cfg.proxy && s.proxy[0] == '\0';
 	/* Implicit TLS (RFC 8314): the handshake before the greeting. */
-	if (s.cfg.tls && io_start_tls(&s.io) < 0)
+	if (s.cfg.tls && io_start_tls(&s.io, s.peer) < 0)
 		finish(&s, PR_NONE, EXIT_ABORTED, "tls-failed");
 	serve(&s);
 }

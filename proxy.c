@@ -17,8 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "limits.h"
+#include "net.h"
 #include "proxy.h"
+#include "tunables.h"
 
 /* Section 2.2: the twelve octets that open a version 2 header.  They
  * begin with an empty line and hold "QUIT", so that a server which does
@@ -39,52 +40,7 @@ enum { V2_STREAM = 0x1, V2_DGRAM = 0x2 };
 #define V2_INET6_LEN	36	/* two IPv6 addresses, two ports */
 #define V2_UNIX_LEN	216	/* two 108-octet socket paths */
 
-/* --- Addresses ----------------------------------------------------- */
-
-/* Whether the IPv6 address a is IPv4-mapped (::ffff:a.b.c.d). */
-static int
-mapped(const unsigned char *a)
-{
-	static const unsigned char prefix[12] = {
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
-	};
-
-	return memcmp(a, prefix, sizeof(prefix)) == 0;
-}
-
-/* Numeric address text into *family and a[]; an IPv4-mapped IPv6
- * address is taken as the IPv4 address it holds, as io_peer writes it.
- * Returns 0, or -1 if the text is not an address. */
-static int
-addr_of(const char *text, int *family, unsigned char a[16])
-{
-	if (inet_pton(AF_INET, text, a) == 1) {
-		*family = AF_INET;
-		return 0;
-	}
-	if (inet_pton(AF_INET6, text, a) != 1)
-		return -1;
-	*family = AF_INET6;
-	if (mapped(a)) {
-		memmove(a, a + 12, 4);
-		*family = AF_INET;
-	}
-	return 0;
-}
-
-/* The text of the address a of family into buf, an IPv4-mapped IPv6
- * one as IPv4, so that the log, the trace header and the loopback test
- * see one spelling of one client. */
-static void
-addr_text(int family, const unsigned char *a, char *buf, size_t size)
-{
-	if (family == AF_INET6 && mapped(a)) {
-		family = AF_INET;
-		a += 12;
-	}
-	if (inet_ntop(family, a, buf, (socklen_t)size) == NULL)
-		buf[0] = '\0';		/* size is always enough */
-}
+/* --- Trusted sources -------------------------------------------- */
 
 /* A decimal number of digits only, without a leading zero (but "0"),
  * from 0 to max.  Returns it, or -1. */
@@ -108,7 +64,7 @@ decimal(const char *s, size_t len, long max)
  * An IPv4-mapped entry whose prefix covers the mapping is the IPv4
  * address or network it holds, since a peer is matched as IPv4. */
 static int
-net_parse(struct proxy_net *n, const char *s, size_t len)
+entry_parse(struct proxy_net *n, const char *s, size_t len)
 {
 	char text[INET6_ADDRSTRLEN + 4], *slash;
 	unsigned max, bit;
@@ -130,7 +86,8 @@ net_parse(struct proxy_net *n, const char *s, size_t len)
 		n->family = AF_INET6;
 	else
 		return -1;
-	if (n->family == AF_INET6 && mapped(n->addr) &&
+	if (n->family == AF_INET6 &&
+	    IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)n->addr) &&
 	    (prefix < 0 || prefix >= 96)) {
 		memmove(n->addr, n->addr + 12, 4);
 		memset(n->addr + 4, 0, 12);
@@ -162,7 +119,7 @@ proxy_list_parse(struct proxy_list *l, const char *list)
 		comma = strchr(p, ',');
 		len = comma != NULL ? (size_t)(comma - p) : strlen(p);
 		if (l->n == PROXY_TRUST_MAX ||
-		    net_parse(&l->nets[l->n], p, len) < 0)
+		    entry_parse(&l->nets[l->n], p, len) < 0)
 			return -1;
 		l->n++;
 		if (comma == NULL)
@@ -173,7 +130,7 @@ proxy_list_parse(struct proxy_list *l, const char *list)
 
 /* Whether a (of family) is in the network n. */
 static int
-net_match(const struct proxy_net *n, int family, const unsigned char *a)
+entry_match(const struct proxy_net *n, int family, const unsigned char *a)
 {
 	unsigned full = n->prefix / 8, rest = n->prefix % 8;
 	unsigned char mask;
@@ -193,10 +150,10 @@ proxy_trusted(const struct proxy_list *l, const char *addr)
 	size_t i;
 	int family;
 
-	if (addr_of(addr, &family, a) < 0)
+	if (net_parse(addr, &family, a) < 0)
 		return 0;
 	for (i = 0; i < l->n; i++)
-		if (net_match(&l->nets[i], family, a))
+		if (entry_match(&l->nets[i], family, a))
 			return 1;
 	return 0;
 }
@@ -224,7 +181,7 @@ v1_addr(const char *s, size_t len, int family, char *out, size_t size)
 	text[len] = '\0';
 	if (inet_pton(family, text, a) != 1)
 		return -1;
-	addr_text(family, a, out, size);
+	net_text(family, a, out, size);
 	return 0;
 }
 
@@ -341,13 +298,13 @@ parse_v2(const unsigned char *buf, size_t len, struct proxy_hdr *h)
 	if (len < V2_HEAD + alen)
 		return 0;
 	if (!h->local && fam == V2_INET) {
-		addr_text(AF_INET, buf + 16, h->src, sizeof(h->src));
-		addr_text(AF_INET, buf + 20, h->dst, sizeof(h->dst));
+		net_text(AF_INET, buf + 16, h->src, sizeof(h->src));
+		net_text(AF_INET, buf + 20, h->dst, sizeof(h->dst));
 		h->src_port = (unsigned)buf[24] << 8 | buf[25];
 		h->dst_port = (unsigned)buf[26] << 8 | buf[27];
 	} else if (!h->local) {
-		addr_text(AF_INET6, buf + 16, h->src, sizeof(h->src));
-		addr_text(AF_INET6, buf + 32, h->dst, sizeof(h->dst));
+		net_text(AF_INET6, buf + 16, h->src, sizeof(h->src));
+		net_text(AF_INET6, buf + 32, h->dst, sizeof(h->dst));
 		h->src_port = (unsigned)buf[48] << 8 | buf[49];
 		h->dst_port = (unsigned)buf[50] << 8 | buf[51];
 	}
@@ -369,29 +326,17 @@ proxy_parse(const unsigned char *buf, size_t len, struct proxy_hdr *h)
 
 /* --- Reading it ---------------------------------------------------- */
 
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	/* CLOCK_MONOTONIC cannot fail on Linux; were it to, the
-	 * deadline is now and the read times out. */
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
-		return 0;
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
-}
-
 /* Wait until fd is readable or the deadline passes: 1, 0 on timeout, or
  * -1 on error. */
 static int
-readable(int fd, long deadline)
+readable(int fd, long long deadline)
 {
 	struct pollfd pfd;
-	long left;
+	long long left;
 	int n;
 
 	for (;;) {
-		if ((left = deadline - now_ms()) <= 0)
+		if ((left = deadline - net_now_ms()) <= 0)
 			return 0;
 		pfd.fd = fd;
 		pfd.events = POLLIN;
@@ -438,7 +383,7 @@ int
 proxy_read(int fd, int timeout, struct proxy_hdr *h)
 {
 	unsigned char buf[PROXY_V2_MAX];
-	long deadline = now_ms() + timeout * 1000L;
+	long long deadline = net_now_ms() + timeout * 1000LL;
 	struct stat st;
 	size_t have = 0, want;
 	ssize_t n;

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
-#include "limits.h"
+#include "tunables.h"
 
 /* The trusted sources: addresses or CIDR prefixes, IPv4 or IPv6. */
 struct proxy_net {

@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 
 #include "address.h"
-#include "limits.h"
+#include "tunables.h"
 #include "log.h"
 #include "users.h"
 
@@ -34,7 +34,7 @@ static const char dummy_hash[] =
 /* Split one line into address and password; NULL address for a blank or
  * comment line.  Returns 0, or -1 if the line is malformed. */
 static int
-split(char *line, char **addr, char **pass)
+split_line(char *line, char **addr, char **pass)
 {
 	char *p = line;
 
@@ -133,7 +133,7 @@ parse(struct users *u, FILE *f)
 
 	while (read_line(f, line, &bad) >= 0) {
 		lineno++;
-		if (bad || split(line, &addr, &pass) < 0 || (addr != NULL &&
+		if (bad || split_line(line, &addr, &pass) < 0 || (addr != NULL &&
 		    (!users_usable(addr) || strlen(pass) > PASSWORD_MAX))) {
 			log_msg(LOG_WARNING, "%s:%zu: %s, skipped", u->path,
 			    lineno, bad ? "line too long or has a NUL" :

@@ -1,9 +1,9 @@
 /*
- * limits.h: every limit, timeout and default of the mail system, each with
+ * tunables.h: every limit, timeout and default of the mail system, each with
  * the reason for its value.  Change a number here, nowhere else.
  */
-#ifndef LIMITS_H
-#define LIMITS_H
+#ifndef TUNABLES_H
+#define TUNABLES_H
 
 /* SMTP (RFC 5321) */
 
@@ -97,7 +97,7 @@
 /* Maildir: a file left in tmp/ for 36 hours is an orphan of a crash and
  * is removed (the rule of the Maildir specification). */
 #define STORE_TMP_AGE		(36L * 60 * 60)
-/* The POP3 maildrop lock file (mailstore-lock.c, "The maildrop lock"),
+/* The POP3 maildrop lock file (ms-lock.c, "The maildrop lock"),
  * which holds across hosts sharing the store.  A live session rewrites its
  * mtime at each command, and while it sends a listing or a message, but
  * at most once in this many seconds: on NFS each rewrite is a round trip

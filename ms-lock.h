@@ -1,14 +1,14 @@
 /*
- * mailstore-lock.h: the POP3 maildrop lock, a part of the mailstore.
+ * ms-lock.h: the POP3 maildrop lock, a part of the mailstore.
  *
- * Private to the mailstore module: included only by mailstore.c and
- * mailstore-lock.c, which are together the only code that knows the disk
- * layout (the lock file is part of it).  The handlers see the lock only
- * through mailstore.h.  How the lock works, and why, is in
- * mailstore-lock.c, "The maildrop lock".
+ * Private to the mailstore: included only by ms-drop.c and ms-lock.c
+ * (the lock file is part of the disk layout).  The handlers see the lock
+ * only through mailstore.h.  How the lock works, and why, is in
+ * ms-lock.c, "The maildrop lock".  The lock uses the directory layer
+ * (ms-dir.h) and nothing above it.
  */
-#ifndef MAILSTORE_LOCK_H
-#define MAILSTORE_LOCK_H
+#ifndef MS_LOCK_H
+#define MS_LOCK_H
 
 #include <limits.h>
 #include <stddef.h>
@@ -18,7 +18,7 @@
 #include "mailstore.h"
 
 /* The lock of one maildrop, held in its struct ms_mailbox; only
- * mailstore-lock.c looks inside. */
+ * ms-lock.c looks inside. */
 struct ms_lock {
 	int	boxfd;		/* the maildir; the caller's, to close */
 	const char *name;	/* the mailbox, for the log; the caller's */
@@ -53,21 +53,5 @@ int	ms_lock_ours(const struct ms_lock *l);
 /* Remove our lock file, if it is still ours; does nothing if none is
  * held.  Call it before closing boxfd, so that the flock() goes last. */
 void	ms_lock_release(struct ms_lock *l);
-
-/* Helpers of mailstore.c that the lock shares. */
-
-/* Open subdirectory sub ("tmp", "new", "cur") of the mailbox boxfd.
- * Returns the descriptor, or -1. */
-int	ms_open_sub(int boxfd, const char *sub);
-
-/* Copy host into buf (size bytes, at least 2), cut to fit and made safe
- * for a file name and for the lock file's one line: letters, digits, '-',
- * '.' and '_' stay, anything else becomes '_'; an empty name becomes
- * "localhost". */
-void	ms_safe_host(char *buf, size_t size, const char *host);
-
-/* Make a unique Maildir base name in buf: seconds, microseconds, pid and
- * a per-process counter, then the host name made safe for a file name. */
-void	ms_unique_name(char *buf, size_t size, const char *host);
 
 #endif

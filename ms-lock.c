@@ -1,11 +1,11 @@
 /*
- * mailstore-lock.c: the POP3 maildrop lock, a part of the mailstore.
+ * ms-lock.c: the POP3 maildrop lock, a part of the mailstore.
  *
- * The lock file lies in the maildir, so it is part of the disk layout:
- * this file and mailstore.c are together the only code that knows the
- * layout.  The handlers reach the lock through mailstore.h alone
+ * The lock file lies in the maildir, so it is part of the disk layout.
+ * The handlers reach the lock through mailstore.h alone
  * (ms_mailbox_open, ms_mailbox_refresh, ms_update, ms_mailbox_close);
- * mailstore.c reaches it through mailstore-lock.h.
+ * ms-drop.c reaches it through ms-lock.h.  It uses only the directory
+ * layer below it (ms-dir.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,9 +20,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "limits.h"
 #include "log.h"
-#include "mailstore-lock.h"
+#include "ms-dir.h"
+#include "ms-lock.h"
+#include "tunables.h"
 
 /* --- The maildrop lock -------------------------------------------- */
 
@@ -65,7 +66,7 @@
  *       seconds old: a live session rewrites the mtime as it works, at
  *       each command and while it sends a listing or a message, once
  *       STORE_LOCK_REFRESH seconds have passed since it last did
- *       (limits.h says why STORE_LOCK_STALE is well above the longest
+ *       (tunables.h says why STORE_LOCK_STALE is well above the longest
  *       a live session goes without a rewrite).  A crashed host's
  *       locks clear this way; when it comes back, (a) clears them at
  *       once.
