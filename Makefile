@@ -10,6 +10,7 @@
 
 PREFIX	= /usr/local
 BINDIR	= $(PREFIX)/bin
+LIBEXECDIR = $(PREFIX)/lib/mailserver
 MANDIR	= $(PREFIX)/share/man
 DESTDIR	=
 
@@ -33,7 +34,7 @@ UNITS	= smtp-handler.socket smtp-handler@.service \
 	mysmtpd.socket mysmtpd.service mypopd.socket mypopd.service \
 	submission.socket submission@.service \
 	submissions.socket submissions@.service \
-	pop3s.socket pop3s@.service
+	pop3s.socket pop3s@.service sendmail.socket sendmail@.service
 XINETD	= smtp-handler pop3-handler
 MANPAGES = $(wildcard man/*.[0-9])
 SUBST	= sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@CONFDIR@|$(CONFDIR)|g' \
@@ -64,7 +65,11 @@ FUZZ_SECONDS = 1800
 FUZZ_FLAGS = $(SAN_FLAGS) -DAUTH_FAIL_DELAY=0 -DSMTP_UNKNOWN_RCPT_DELAY=0 \
 	-Wno-error
 
-PROGS	= smtp-handler pop3-handler listener mysmtpd mypopd mailpasswd
+PROGS	= smtp-handler pop3-handler listener mysmtpd mypopd mailpasswd \
+	mailquota
+# sendmail(8) is installed out of every PATH, in LIBEXECDIR, so that it
+# never hides another MTA's sendmail; the man page says how to link it.
+LIBEXEC_PROGS = sendmail
 # The handlers talk to the journal themselves (log.c); only the listener
 # needs libsystemd (socket activation, sd_notify).  Each library loaded
 # is paid for in every session's start-up and resident set, so neither
@@ -77,10 +82,12 @@ LISTENER_LIBS = -lsystemd
 HEADERS	= $(wildcard *.h)
 
 # The store, in its layers (mailstore.h).
-STORE	= $(B)/ms-dir.o $(B)/ms-lock.o $(B)/ms-deliver.o $(B)/ms-drop.o
+STORE	= $(B)/ms-dir.o $(B)/ms-quota.o $(B)/ms-lock.o $(B)/ms-deliver.o \
+	$(B)/ms-drop.o
 # What both handlers are made of besides their own state machine.
 COMMON	= $(B)/lineio.o $(B)/log.o $(B)/net.o $(B)/users.o $(B)/address.o \
 	$(B)/options.o $(B)/session.o $(B)/peer.o $(B)/sasl.o $(STORE) \
+	$(B)/aliases.o $(B)/rcpt.o \
 	$(B)/tls.o $(B)/auth.o $(B)/proxy.o \
 	$(B)/handoff.o
 # The listener's parts; listener, mysmtpd and mypopd are each a small
@@ -88,18 +95,26 @@ COMMON	= $(B)/lineio.o $(B)/log.o $(B)/net.o $(B)/users.o $(B)/address.o \
 LISTENER = $(B)/listener.o $(B)/sockets.o $(B)/spawn.o $(B)/spare.o \
 	$(B)/pending.o $(B)/conn.o $(B)/log.o $(B)/net.o $(B)/proxy.o
 
-all: $(PROGS:%=$(B)/%)
+all: $(PROGS:%=$(B)/%) $(LIBEXEC_PROGS:%=$(B)/%)
 
 $(B)/%.o: %.c $(HEADERS)
 	@mkdir -p $(B)
 	$(CC) $(PROJ_CFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(B)/smtp-handler: $(B)/smtp-handler.o $(B)/smtp-data.o $(B)/smtp-reply.o \
+	    $(B)/notice.o \
 	    $(COMMON)
 	$(CC) $(PROJ_LDFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(B)/pop3-handler: $(B)/pop3-handler.o $(COMMON)
 	$(CC) $(PROJ_LDFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/mailquota: $(B)/mailquota.o $(B)/options.o $(STORE) $(B)/users.o \
+	    $(B)/address.o $(B)/proxy.o $(B)/net.o $(B)/log.o
+	$(CC) $(PROJ_LDFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/sendmail: $(B)/sendmail.o
+	$(CC) $(PROJ_LDFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
 $(B)/mailpasswd: $(B)/mailpasswd.o $(B)/log.o $(B)/address.o $(B)/users.o
 	$(CC) $(PROJ_LDFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lcrypt
@@ -175,6 +190,10 @@ install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) \
 	    $(DESTDIR)$(XINETDDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(CONFDIR)
 	for p in $(PROGS); do install -m 755 $(B)/$$p $(DESTDIR)$(BINDIR)/$$p; done
+	mkdir -p $(DESTDIR)$(LIBEXECDIR)
+	for p in $(LIBEXEC_PROGS); do \
+		install -m 755 $(B)/$$p $(DESTDIR)$(LIBEXECDIR)/$$p || exit 1; \
+	done
 	for u in $(UNITS); do \
 		$(SUBST) systemd/$$u.in >$(DESTDIR)$(UNITDIR)/$$u && \
 		chmod 644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
@@ -216,6 +235,7 @@ install: all
 # mailsrv user: they hold the operator's data.
 uninstall:
 	for p in $(PROGS); do rm -f $(DESTDIR)$(BINDIR)/$$p; done
+	for p in $(LIBEXEC_PROGS); do rm -f $(DESTDIR)$(LIBEXECDIR)/$$p; done
 	for u in $(UNITS); do rm -f $(DESTDIR)$(UNITDIR)/$$u; done
 	for x in $(XINETD); do rm -f $(DESTDIR)$(XINETDDIR)/$$x; done
 	rm -f $(DESTDIR)$(SYSUSERSDIR)/mailserver.conf
@@ -225,7 +245,7 @@ uninstall:
 	rm -f $(DESTDIR)$(MANDIR)/man8/mysmtpd.8 $(DESTDIR)$(MANDIR)/man8/mypopd.8
 
 clean:
-	rm -f $(PROGS) *.o
+	rm -f $(PROGS) $(LIBEXEC_PROGS) *.o
 	rm -rf san vg fuzz/build
 
 .PHONY: all deps test-deps run test sanitize check valgrind fuzz bench install \

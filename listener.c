@@ -181,7 +181,9 @@ help(const struct variant *v)
 		    "(\"-\": the\nsockets systemd passes), with the "
 		    "connection on its standard\ninput and output.\n");
 	printf("  -b ADDR     listen on the numeric IPv4 or IPv6"
-	    " address ADDR (at most %d);\n"
+	    " address ADDR, or on the\n"
+	    "              Unix socket ADDR if it starts with / (at most"
+	    " %d);\n"
 	    "              default: every address, IPv6 and IPv4\n"
 	    "  -c MAX      run at most MAX sessions at once (default %d)\n"
 	    "  -C MAX      run at most MAX sessions at once for one client"
@@ -273,9 +275,9 @@ parse_options(int argc, char **argv, struct listener *l)
 			if (l->naddrs == LISTEN_ADDRS_MAX)
 				usage_error("at most %d -b addresses",
 				    LISTEN_ADDRS_MAX);
-			if (net_sockaddr(optarg, 0, &ss) == 0)
-				usage_error("not a numeric IP address: %s",
-				    optarg);
+			if (optarg[0] != '/' && net_sockaddr(optarg, 0, &ss) == 0)
+				usage_error("not a numeric IP address or the "
+				    "path of a Unix socket: %s", optarg);
 			l->addrs[l->naddrs++] = optarg;
 			break;
 		case 'c':
@@ -495,6 +497,9 @@ accept_one(struct listener *l, int lfd)
 		return -1;
 	}
 	net_sockaddr_text(&ss, c.peer, sizeof(c.peer), &c.peer_port);
+	/* A program of this host, on a Unix socket (sendmail(8)). */
+	if (ss.ss_family == AF_UNIX)
+		snprintf(c.peer, sizeof(c.peer), "local");
 	memcpy(c.client, c.peer, sizeof(c.client));
 	c.client_port = c.peer_port;
 	c.via = DIRECT;

@@ -94,7 +94,7 @@ struct listener {
 	struct pollfd	*pfd;		/* sockets, self-pipe, then pending */
 	char		**env;		/* a session's environment */
 	size_t		 nenv;		/* inherited entries in env */
-	char		 conn_env[CONN_SET][16 + INET6_ADDRSTRLEN];
+	char		 conn_env[CONN_SET][16 + 128];
 					/* env's entries for one connection */
 	int		 spare;		/* -s: keep a spare */
 	char		**spare_argv;	/* argv with --handoff */

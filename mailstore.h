@@ -16,9 +16,10 @@
  * session needs is in the store itself, and the POP3 maildrop lock is a
  * file in the maildir as well as an flock().
  *
- * The code is in four layers, each calling only those below it:
- * ms-dir.c (layout, names, durable directories), ms-lock.c (the maildrop
- * lock), ms-deliver.c (delivery) and ms-drop.c (the POP3 maildrop).
+ * The code is in layers, each calling only those below it: ms-dir.c
+ * (layout, names, durable directories); ms-quota.c (Maildir++ quotas)
+ * and ms-lock.c (the maildrop lock); ms-deliver.c (delivery) and
+ * ms-drop.c (the POP3 maildrop).
  */
 #ifndef MAILSTORE_H
 #define MAILSTORE_H
@@ -50,6 +51,36 @@ enum ms_result ms_store_pin(const char *path, uid_t owner, gid_t group,
  * none is pinned, the store not existing yet). */
 int	ms_store_usable(void);
 
+/* Quotas (ms-quota.c): a mailbox's limit and usage, as Maildir++'s
+ * maildirsize keeps them. */
+struct ms_quota {
+	long long limit;	/* octets; 0 or less: none */
+	long long count_limit;	/* messages; 0 or less: none */
+	long long used;		/* octets (S= sizes) of its messages */
+	long long count;	/* its messages */
+	int	own;		/* the limit is the mailbox's own, not the
+				 * default */
+	int	stale;		/* the counts may be out of date */
+};
+
+/* The limit and usage of mailbox name: the mailbox's own limit, set by
+ * ms_quota_set(), else deflimit (0: none; MS_QUOTA_COUNT: none, and the
+ * usage counted all the same, as mailquota(8) shows it, where the
+ * handlers spare a mailbox under no limit the count).  Usage comes from its
+ * maildirsize, recalculated from the messages when missing, too large
+ * or stale; a mailbox under a limit that has none gets one, so that
+ * deliveries and deletions are counted from then on.  Returns MS_OK or
+ * MS_TEMP (logged). */
+enum ms_result ms_quota_get(const char *store, const char *name,
+	    long long deflimit, struct ms_quota *q);
+#define MS_QUOTA_COUNT	(-1LL)
+
+/* Give mailbox name its own limit of limit octets (0: none), or, with a
+ * negative limit, none of its own, so that the default applies; the
+ * usage is recalculated.  Returns MS_OK or MS_TEMP. */
+enum ms_result ms_quota_set(const char *store, const char *name,
+	    long long limit);
+
 /* Delivery: open, write, then commit or abort. */
 struct ms_delivery;
 
@@ -73,10 +104,19 @@ void	ms_deliver_prepare(const char *store);
 enum ms_result ms_deliver_write(struct ms_delivery *d, const char *buf,
 	    size_t len);
 
+/* The octets written to d so far (its size on disk once committed). */
+off_t	ms_deliver_octets(const struct ms_delivery *d);
+
 /* Make the message durable in every mailbox at once, or in none: on any
  * failure what was linked is removed.  Frees d.  Returns MS_OK only when
  * the message and every directory entry naming it have been fsynced. */
 enum ms_result ms_deliver_commit(struct ms_delivery *d);
+
+/* ms_deliver_commit() for n deliveries at once, all of them or none:
+ * every file is made durable before any is linked, and on any failure
+ * every link made is removed.  Frees each of them. */
+enum ms_result ms_deliver_commit_all(struct ms_delivery *const *d,
+	    size_t n);
 
 /* Drop the delivery and its temporary file.  Frees d. */
 void	ms_deliver_abort(struct ms_delivery *d);

@@ -33,6 +33,7 @@
 
 #include "log.h"
 #include "ms-dir.h"
+#include "ms-quota.h"
 #include "tunables.h"
 
 struct ms_delivery {
@@ -41,11 +42,14 @@ struct ms_delivery {
 	int	anon;		/* fd is an O_TMPFILE, linked through proc */
 	char	proc[32];	/* /proc/self/fd/N, the name of an anon fd */
 	int	*newdirs;	/* new/ of every mailbox */
+	int	*boxdirs;	/* every mailbox, for its maildirsize */
 	size_t	n;
 	off_t	size, lines;	/* octets and LFs written */
 	int	failed;
 	size_t	blen;
 	char	base[128];	/* unique name, without the size fields */
+	char	final[192];	/* the name in new/, once committing */
+	size_t	linked;		/* new/ that have it so far */
 	/* Last: ms_deliver_open() zeroes only the fields before it. */
 	char	buf[IO_BUFSIZE];
 };
@@ -55,7 +59,7 @@ close_dirs(struct ms_delivery *d)
 {
 	size_t i;
 
-	for (i = 0; i < d->n; i++)
+	for (i = 0; i < 2 * d->n; i++)
 		if (d->newdirs[i] >= 0)
 			close(d->newdirs[i]);
 	if (d->tmpdir >= 0)
@@ -65,7 +69,9 @@ close_dirs(struct ms_delivery *d)
 }
 
 /* Open the mailboxes' directories; the temporary file goes in the first
- * one's tmp/, so that it can be linked into every new/ of the store. */
+ * one's tmp/, so that it can be linked into every new/ of the store.
+ * The mailbox itself stays open until the commit, which counts the
+ * message in its maildirsize: no path from new/ back up to it. */
 static int
 open_targets(struct ms_delivery *d, int storefd, const char *const *names)
 {
@@ -75,13 +81,13 @@ open_targets(struct ms_delivery *d, int storefd, const char *const *names)
 	for (i = 0; i < d->n; i++) {
 		if ((box = ms_open_box(storefd, names[i])) < 0)
 			return -1;
+		d->boxdirs[i] = box;
 		d->newdirs[i] = ms_open_sub(box, "new");
 		if (i == 0 && d->newdirs[i] >= 0) {
 			d->tmpdir = ms_open_sub(box, "tmp");
 			/* Orphans of a crash are left in this tmp/. */
 			ms_clean_tmp(box);
 		}
-		close(box);
 		if (d->newdirs[i] < 0 || (i == 0 && d->tmpdir < 0))
 			return -1;
 	}
@@ -174,13 +180,14 @@ ms_deliver_open(struct ms_delivery **dp, const char *store, const char *host,
 	 * be written (and faulted in) for nothing. */
 	if ((d = malloc(sizeof(*d))) != NULL)
 		memset(d, 0, offsetof(struct ms_delivery, buf));
-	if (d == NULL || (d->newdirs = calloc(n, sizeof(int))) == NULL) {
+	if (d == NULL || (d->newdirs = calloc(n, 2 * sizeof(int))) == NULL) {
 		free(d);
 		return MS_TEMP;
 	}
 	d->n = n;
+	d->boxdirs = d->newdirs + n;
 	d->tmpdir = d->fd = -1;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < 2 * n; i++)
 		d->newdirs[i] = -1;
 	if ((storefd = ms_open_store(store)) < 0 ||
 	    open_targets(d, storefd, names) < 0)
@@ -263,6 +270,12 @@ ms_deliver_write(struct ms_delivery *d, const char *buf, size_t len)
 	return MS_OK;
 }
 
+off_t
+ms_deliver_octets(const struct ms_delivery *d)
+{
+	return d->size;
+}
+
 /* Remove the links made so far (the first k) and make that durable. */
 static void
 unlink_new(struct ms_delivery *d, size_t k, const char *final)
@@ -276,59 +289,103 @@ unlink_new(struct ms_delivery *d, size_t k, const char *final)
 			    d->base, strerror(errno));
 }
 
+/* Undo what commit_all() did to d before it failed: the links made, the
+ * file, its name in tmp/. */
+static void
+roll_back(struct ms_delivery *d)
+{
+	if (d->fd >= 0) {
+		close(d->fd);
+		d->fd = -1;
+	}
+	unlink_new(d, d->linked, d->final);
+	if (!d->anon)
+		(void)unlinkat(d->tmpdir, d->base, 0);
+}
+
+/* The steps of a commit, each done for every delivery before the next:
+ * so a crash, or a failure, leaves no message in any new/ unless every
+ * file is whole on disk, and all of them or none once undone. */
+static const char *
+commit_all(struct ms_delivery *const *ds, size_t n)
+{
+	struct ms_delivery *d;
+	size_t i, k;
+	int fd;
+
+	for (i = 0; i < n; i++) {
+		d = ds[i];
+		if (d->failed || drain(d) < 0)
+			return "write";
+		if (fsync(d->fd) < 0)
+			return "fsync";
+	}
+	/* An anonymous file is linked while it is open, by its proc name. */
+	for (i = 0; i < n; i++) {
+		d = ds[i];
+		snprintf(d->final, sizeof(d->final), "%s,S=%lld,W=%lld",
+		    d->base, (long long)d->size, (long long)(d->size +
+		    d->lines));
+		for (k = 0; k < d->n; k++) {
+			if ((d->anon ? linkat(AT_FDCWD, d->proc,
+			    d->newdirs[k], d->final, AT_SYMLINK_FOLLOW) :
+			    linkat(d->tmpdir, d->base, d->newdirs[k],
+			    d->final, 0)) < 0)
+				return "link";
+			d->linked = k + 1;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		fd = ds[i]->fd;
+		ds[i]->fd = -1;
+		if (close(fd) < 0)
+			return "close";
+	}
+	for (i = 0; i < n; i++)
+		for (k = 0; k < ds[i]->n; k++)
+			if (fsync(ds[i]->newdirs[k]) < 0)
+				return "fsync new/";
+	return NULL;
+}
+
+enum ms_result
+ms_deliver_commit_all(struct ms_delivery *const *ds, size_t n)
+{
+	const char *step;
+	size_t i, k;
+	int err = 0;
+
+	if ((step = commit_all(ds, n)) != NULL) {
+		err = errno;
+		for (i = 0; i < n; i++) {
+			if (i == 0 || ds[i]->linked > 0 || ds[i]->failed)
+				log_msg(LOG_ERR, "delivery %s: %s: %s",
+				    ds[i]->base, step, strerror(err));
+			roll_back(ds[i]);
+			close_dirs(ds[i]);
+		}
+		return ms_result_of(err);
+	}
+	for (i = 0; i < n; i++) {
+		/* The message is safe; a failure here only leaves an orphan
+		 * in tmp/ for the cleanup rule. */
+		if (!ds[i]->anon && unlinkat(ds[i]->tmpdir, ds[i]->base, 0) <
+		    0)
+			log_msg(LOG_WARNING, "delivery %s: cannot remove from "
+			    "tmp/: %s", ds[i]->base, strerror(errno));
+		/* Maildir++: each mailbox under a quota counts it. */
+		for (k = 0; k < ds[i]->n; k++)
+			ms_quota_note(ds[i]->boxdirs[k], "maildirsize",
+			    (long long)ds[i]->size, 1);
+		close_dirs(ds[i]);
+	}
+	return MS_OK;
+}
+
 enum ms_result
 ms_deliver_commit(struct ms_delivery *d)
 {
-	char final[sizeof(d->base) + 64];
-	const char *step;
-	size_t i, k = 0;
-	int fd = d->fd, err;
-
-	final[0] = '\0';
-	step = "write";
-	if (d->failed || drain(d) < 0)
-		goto fail;
-	d->fd = -1;
-	step = "fsync";
-	if (fsync(fd) < 0)
-		goto fail;
-	snprintf(final, sizeof(final), "%s,S=%lld,W=%lld", d->base,
-	    (long long)d->size, (long long)(d->size + d->lines));
-	/* An anonymous file is linked while it is open, by its proc name. */
-	step = "link";
-	for (k = 0; k < d->n; k++)
-		if ((d->anon ? linkat(AT_FDCWD, d->proc, d->newdirs[k], final,
-		    AT_SYMLINK_FOLLOW) : linkat(d->tmpdir, d->base,
-		    d->newdirs[k], final, 0)) < 0)
-			goto fail;
-	step = "close";
-	if (close(fd) < 0) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	step = "fsync new/";
-	for (i = 0; i < d->n; i++)
-		if (fsync(d->newdirs[i]) < 0)
-			goto fail;
-	/* The message is safe; a failure here only leaves an orphan in
-	 * tmp/ for the cleanup rule. */
-	if (!d->anon && unlinkat(d->tmpdir, d->base, 0) < 0)
-		log_msg(LOG_WARNING, "delivery %s: cannot remove from tmp/: %s",
-		    d->base, strerror(errno));
-	close_dirs(d);
-	return MS_OK;
-fail:
-	err = errno;
-	log_msg(LOG_ERR, "delivery %s: %s: %s", d->base, step, strerror(err));
-	d->fd = -1;
-	if (fd >= 0)
-		close(fd);
-	unlink_new(d, k, final);
-	if (!d->anon)
-		(void)unlinkat(d->tmpdir, d->base, 0);
-	close_dirs(d);
-	return ms_result_of(err);
+	return ms_deliver_commit_all(&d, 1);
 }
 
 void

@@ -230,6 +230,28 @@ ms_store_usable(void)
 }
 
 int
+ms_find_box(const char *store, const char *name)
+{
+	int storefd, fd, err;
+
+	if (!name_ok(name)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (pinned >= 0 && strcmp(store, pinned_path) == 0)
+		storefd = fcntl(pinned, F_DUPFD_CLOEXEC, 0);
+	else
+		storefd = open(store, DIR_FLAGS & ~O_NOFOLLOW);
+	if (storefd < 0)
+		return -1;
+	fd = openat(storefd, name, DIR_FLAGS);
+	err = errno;
+	close(storefd);
+	errno = err;
+	return fd;
+}
+
+int
 ms_open_box(int storefd, const char *name)
 {
 	int fd, err;

@@ -37,6 +37,11 @@ int	ms_open_store(const char *store);
  * name). */
 int	ms_open_box(int storefd, const char *name);
 
+/* Open the mailbox name of store if it exists, making nothing.
+ * Returns a descriptor, or -1 (ENOENT when the store or the mailbox does
+ * not exist yet). */
+int	ms_find_box(const char *store, const char *name);
+
 /* Open subdirectory sub ("tmp", "new", "cur") of the mailbox boxfd,
  * never through a link.  Returns the descriptor, or -1. */
 int	ms_open_sub(int boxfd, const char *sub);

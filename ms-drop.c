@@ -15,6 +15,7 @@
 
 #include "log.h"
 #include "ms-dir.h"
+#include "ms-quota.h"
 #include "ms-lock.h"
 #include "tunables.h"
 
@@ -23,6 +24,7 @@ struct msg {
 	int	cur;		/* in cur/ rather than new/ */
 	int	deleted;
 	off_t	size;		/* wire size */
+	off_t	disk;		/* size of the file, for the quota */
 	long long secs;		/* sort keys from the name */
 	long	usec;
 };
@@ -185,6 +187,7 @@ add_msg(struct ms_mailbox *m, size_t *cap, int cur, const char *name)
 	x = &m->msgs[m->n];
 	memset(x, 0, sizeof(*x));
 	x->cur = cur;
+	x->disk = st.st_size;
 	if ((x->size = msg_size(m->dirs[cur], name, st.st_size)) < 0)
 		return 0;
 	if ((x->name = strdup(name)) == NULL)
@@ -397,30 +400,31 @@ relocate(struct ms_mailbox *m, size_t i)
 }
 
 /* Remove message i, wherever another program may have moved it; sets
- * touched[] for the directories to synchronise. */
+ * touched[] for the directories to synchronise.  Returns 1 when this
+ * call removed it, 0 when it was gone already, -1 on error. */
 static int
 remove_msg(struct ms_mailbox *m, size_t i, int touched[2])
 {
 	if (unlinkat(m->dirs[m->msgs[i].cur], m->msgs[i].name, 0) == 0) {
 		touched[m->msgs[i].cur] = 1;
-		return 0;
+		return 1;
 	}
 	if (errno != ENOENT)
 		return -1;
 	if (relocate(m, i) < 0)
 		return errno == ENOENT ? 0 : -1;	/* already gone */
-	if (unlinkat(m->dirs[m->msgs[i].cur], m->msgs[i].name, 0) < 0 &&
-	    errno != ENOENT)
-		return -1;
+	if (unlinkat(m->dirs[m->msgs[i].cur], m->msgs[i].name, 0) < 0)
+		return errno == ENOENT ? 0 : -1;
 	touched[m->msgs[i].cur] = 1;
-	return 0;
+	return 1;
 }
 
 enum ms_result
 ms_update(struct ms_mailbox *m)
 {
 	enum ms_result r = MS_OK;
-	int touched[2] = { 0, 0 }, cur, own;
+	int touched[2] = { 0, 0 }, cur, own, rm;
+	long long octets = 0, count = 0, s;
 	size_t i;
 
 	/* Delete only under a lock that is still ours: if another session
@@ -435,15 +439,26 @@ ms_update(struct ms_mailbox *m)
 	for (i = 0; i < m->n; i++) {
 		/* A million unlinks on NFS take minutes. */
 		ms_lock_keep(&m->lock, 0);
-		if (m->msgs[i].deleted && remove_msg(m, i, touched) < 0) {
+		if (!m->msgs[i].deleted)
+			continue;
+		if ((rm = remove_msg(m, i, touched)) < 0) {
 			log_msg(LOG_ERR, "cannot delete %s: %s",
 			    ms_clean(m->msgs[i].name), strerror(errno));
 			r = MS_TEMP;
+		} else if (rm > 0) {
+			/* Maildir++: take off what was counted, the S= of
+			 * the name, else the size (ms-quota.c). */
+			s = name_field(m->msgs[i].name, ",S=");
+			octets += s >= 0 ? s : (long long)m->msgs[i].disk;
+			count++;
 		}
 	}
 	for (cur = 0; cur < 2; cur++)
 		if (touched[cur] && fsync(m->dirs[cur]) < 0)
 			r = MS_TEMP;
+	/* Maildir++: the room is free at once. */
+	if (count > 0)
+		ms_quota_note(m->boxfd, "maildirsize", -octets, -count);
 	return r;
 }
 

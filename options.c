@@ -45,6 +45,13 @@ static const char smtp_help[] =
 "                           any input (default " RUN_USER_DEFAULT ", or " RUN_USER_FALLBACK "\n"
 "                           where there is no " RUN_USER_DEFAULT ")\n"
 "      --require-user       started as root, refuse to run without -U\n"
+"  -a, --aliases FILE       aliases file (default: aliases beside the\n"
+"                           users file)\n"
+"      --recipient-delimiter CHARS\n"
+"                           user+tag@domain reaches user@domain at any\n"
+"                           of CHARS (default +; empty: off)\n"
+"  -q, --quota SIZE         limit of a mailbox without one of its own,\n"
+"                           octets or K, M, G (default none)\n"
 HANDOFF_HELP
 "      --check              check the configuration and exit\n"
 "  -h, --help               show this help\n";
@@ -70,6 +77,8 @@ static const char pop3_help[] =
 "                           any input (default " RUN_USER_DEFAULT ", or " RUN_USER_FALLBACK "\n"
 "                           where there is no " RUN_USER_DEFAULT ")\n"
 "      --require-user       started as root, refuse to run without -U\n"
+"  -a, --aliases FILE       aliases file, checked by --check (default:\n"
+"                           aliases beside the users file)\n"
 HANDOFF_HELP
 "      --check              check the configuration and exit\n"
 "  -h, --help               show this help\n";
@@ -92,6 +101,9 @@ static const struct option longopts[] = {
 	{ "user", required_argument, NULL, 'U' },
 	{ "require-user", no_argument, NULL, 'R' },
 	{ "proxy", required_argument, NULL, 'x' },
+	{ "aliases", required_argument, NULL, 'a' },
+	{ "recipient-delimiter", required_argument, NULL, 'D' },
+	{ "quota", required_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -109,6 +121,34 @@ number(const char *s, long long min, long long max, const char *opt)
 	    v < min || v > max)
 		usage_error("%s needs a number from %lld to %lld", opt, min,
 		    max);
+	return v;
+}
+
+long long
+options_size(const char *s, const char *opt)
+{
+	static const char units[] = "KMG";
+	const char *u;
+	long long v;
+	char *end;
+	int shift;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (s[0] < '0' || s[0] > '9' || errno != 0 || v < 0)
+		usage_error("%s needs a size in octets, such as 104857600, "
+		    "100M or 1G: %s", opt, s);
+	if (*end != '\0') {
+		if (end[1] != '\0' || (u = strchr(units, *end)) == NULL)
+			usage_error("%s needs a size in octets, such as "
+			    "104857600, 100M or 1G: %s", opt, s);
+		shift = 10 * (int)(u - units + 1);
+		if (v > (1LL << 50) >> shift)
+			usage_error("%s is too large: %s", opt, s);
+		v <<= shift;
+	}
+	if (v > 1LL << 50)
+		usage_error("%s is too large: %s", opt, s);
 	return v;
 }
 
@@ -133,6 +173,7 @@ defaults(struct config *c)
 
 	memset(c, 0, sizeof(*c));
 	c->users_path = "users.txt";
+	c->delims = RCPT_DELIMITER_DEFAULT;
 	c->store = "mail.store";
 	c->max_size = SMTP_SIZE_DEFAULT;
 	c->max_rcpt = SMTP_RCPT_MAX;
@@ -141,6 +182,21 @@ defaults(struct config *c)
 	if (uname(&u) == 0)
 		snprintf(c->hostbuf, sizeof(c->hostbuf), "%s", u.nodename);
 	c->host = host_ok(c->hostbuf) ? c->hostbuf : "localhost";
+}
+
+/* The aliases file beside the users file: "aliases" in its directory,
+ * as the assignment's layout gets one by making it beside users.txt. */
+static void
+default_aliases(struct config *c)
+{
+	const char *slash = strrchr(c->users_path, '/');
+	size_t dir = slash != NULL ? (size_t)(slash - c->users_path) + 1 : 0;
+
+	if (dir + sizeof("aliases") > sizeof(c->aliasbuf))
+		usage_error("users file path too long: %s", c->users_path);
+	memcpy(c->aliasbuf, c->users_path, dir);
+	memcpy(c->aliasbuf + dir, "aliases", sizeof("aliases"));
+	c->aliases_path = c->aliasbuf;
 }
 
 /* -x LIST: add LIST to the trusted PROXY sources; -x may be repeated. */
@@ -163,8 +219,8 @@ proxies(struct config *c, const char *list)
 void
 options_parse(struct config *c, enum proto proto, int argc, char **argv)
 {
-	const char *opts = proto == PROTO_SMTP ? "+u:d:n:p:s:r:t:c:k:TPSU:x:h" :
-	    "+u:d:n:t:c:k:TPU:x:h";
+	const char *opts = proto == PROTO_SMTP ?
+	    "+u:d:n:p:s:r:t:c:k:TPSU:x:a:q:h" : "+u:d:n:t:c:k:TPU:x:a:h";
 	int ch;
 
 	defaults(c);
@@ -174,8 +230,9 @@ options_parse(struct config *c, enum proto proto, int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, opts, longopts, NULL)) != -1) {
 		/* The long SMTP options get past the POP3 short list. */
 		if (proto == PROTO_POP3 && (ch == 'p' || ch == 's' || ch == 'r' ||
-		    ch == 'S'))
-			usage_error("-%c is an option of smtp-handler only", ch);
+		    ch == 'S' || ch == 'q' || ch == 'D'))
+			usage_error("%s is an option of smtp-handler only",
+			    argv[optind - 1]);
 		switch (ch) {
 		case 'u': c->users_path = optarg; break;
 		case 'd': c->store = optarg; break;
@@ -205,6 +262,15 @@ options_parse(struct config *c, enum proto proto, int argc, char **argv)
 		case 'U': c->user = optarg; break;
 		case 'R': c->require_user = 1; break;
 		case 'x': proxies(c, optarg); break;
+		case 'a': c->aliases_path = optarg; break;
+		case 'D':
+			if (strpbrk(optarg, "@\"\\ \t") != NULL ||
+			    strlen(optarg) > 16)
+				usage_error("--recipient-delimiter needs up to "
+				    "16 characters of a local part");
+			c->delims = optarg;
+			break;
+		case 'q': c->quota = options_size(optarg, "-q"); break;
 		case 'h':
 			fputs(proto == PROTO_SMTP ? smtp_help : pop3_help,
 			    stdout);
@@ -216,6 +282,8 @@ options_parse(struct config *c, enum proto proto, int argc, char **argv)
 	}
 	if (optind < argc)
 		usage_error("unexpected argument: %s", argv[optind]);
+	if (c->aliases_path == NULL)
+		default_aliases(c);
 	if ((c->cert == NULL) != (c->key == NULL))
 		usage_error("-c and -k go together");
 	if (c->tls && c->cert == NULL)

@@ -26,6 +26,22 @@ peer_local(void)
 	return net_loopback(text);
 }
 
+int
+peer_uid(long *uid)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	struct ucred cr;
+	socklen_t crlen = sizeof(cr);
+
+	if (getsockname(0, (struct sockaddr *)&ss, &sl) < 0 ||
+	    ss.ss_family != AF_UNIX ||
+	    getsockopt(0, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) < 0)
+		return 0;
+	*uid = (long)cr.uid;
+	return 1;
+}
+
 /* An address from the environment is used only if it is one. */
 static int
 is_address(const char *s)
@@ -46,6 +62,11 @@ peer_address(char *buf, size_t size)
 	if (getpeername(0, (struct sockaddr *)&ss, &sl) == 0 &&
 	    (ss.ss_family == AF_INET || ss.ss_family == AF_INET6)) {
 		net_sockaddr_text(&ss, buf, size, NULL);
+		return;
+	}
+	/* A program of this host, on a Unix socket. */
+	if (sl > 0 && ss.ss_family == AF_UNIX) {
+		snprintf(buf, size, "local");
 		return;
 	}
 	env = getenv("REMOTE_ADDR");

@@ -22,6 +22,12 @@ void	peer_address(char *buf, size_t size);
  * peer is a loopback address. */
 int	peer_local(void);
 
+/* When standard input is a Unix socket (a program of this host, as
+ * sendmail(8) connects), set *uid to the user the kernel says is at its
+ * other end (SO_PEERCRED), which no client can choose, and return 1;
+ * else return 0. */
+int	peer_uid(long *uid);
+
 /* The session's client, logged with the session id sid as the session's
  * first line.  Writes the connection's peer into peer and "" into proxy,
  * both of size octets, and returns whether the client is on this host.

@@ -103,6 +103,7 @@ struct session {
 	struct io io;
 	struct config cfg;
 	struct users users;
+	struct aliases aliases;	/* read only for --check */
 	enum state state;
 	int	quit;
 	int	errors;		/* -ERR replies so far */
@@ -683,7 +684,8 @@ main(int argc, char **argv)
 {
 	static struct session s;
 
-	session_start(&s.cfg, PROTO_POP3, argc, argv, &s.io, &s.users);
+	session_start(&s.cfg, PROTO_POP3, argc, argv, &s.io, &s.users,
+	    &s.aliases);
 	if (s.cfg.check)
 		exit(EXIT_NORMAL);
 	s.state = P_AUTH;

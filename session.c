@@ -10,12 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "handoff.h"
 #include "log.h"
 #include "mailstore.h"
+#include "rcpt.h"
 #include "session.h"
 #include "tls.h"
 #include "tunables.h"
@@ -128,9 +130,56 @@ prepare(void *arg)
 	ms_deliver_prepare(((struct config *)arg)->store);
 }
 
+/* Read the aliases file; with --check, report what is wrong in it and
+ * exit 100 if anything is. */
+static void
+load_aliases(const struct config *c, enum proto proto, struct io *io,
+    struct users *u, struct aliases *al)
+{
+	struct rcpt_book book;
+	int bad;
+
+	if (aliases_load(al, c->aliases_path, c->check) < 0) {
+		int err = errno;
+
+		unavailable(c, proto, io);
+		die(err == EACCES || err == EISDIR || err == ELOOP ?
+		    EXIT_USAGE : EXIT_TEMP, "unable to read aliases file "
+		    "%s: %s", c->aliases_path, strerror(err));
+	}
+	if (!c->check)
+		return;
+	book.users = u;
+	book.aliases = al;
+	book.postmaster = c->postmaster != NULL ? c->postmaster :
+	    u->count > 0 ? u->list[0].address : "";
+	book.delims = c->delims;
+	bad = (int)al->skipped + rcpt_check(&book);
+	if (bad > 0)
+		die(EXIT_USAGE, "%d error%s in aliases file %s", bad,
+		    bad > 1 ? "s" : "", c->aliases_path);
+}
+
+/* A transaction holds a directory open for each of its mailboxes (up to
+ * ALIAS_RCPT_MAX) until its commit: let the soft limit of descriptors
+ * rise to the hard one, as far as that needs. */
+static void
+more_files(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (rl.rlim_cur >= 4 * ALIAS_RCPT_MAX)
+		return;
+	rl.rlim_cur = rl.rlim_max < 4 * ALIAS_RCPT_MAX ? rl.rlim_max :
+	    4 * ALIAS_RCPT_MAX;
+	(void)setrlimit(RLIMIT_NOFILE, &rl);
+}
+
 void
 session_start(struct config *c, enum proto proto, int argc, char **argv,
-    struct io *io, struct users *u)
+    struct io *io, struct users *u, struct aliases *al)
 {
 	int err;
 
@@ -160,12 +209,16 @@ session_start(struct config *c, enum proto proto, int argc, char **argv,
 		tls_load(c->cert, c->key);
 	io_init(io, 0, 1, c->timeout);
 	if (users_load(u, c->users_path) == 0) {
+		load_aliases(c, proto, io, u, al);
 		become(c, proto, io);
 		/* A file only root may read keeps the reading made as root
 		 * for the session; one the session's user may read is read
 		 * again when it changes, as always. */
 		if (access(c->users_path, R_OK) < 0)
 			u->once = 1;
+		if (access(c->aliases_path, R_OK) < 0 && errno == EACCES)
+			al->once = 1;
+		more_files();
 		return;
 	}
 	err = errno;

@@ -17,6 +17,7 @@
 
 #include "log.h"
 #include "mailstore.h"
+#include "notice.h"
 #include "smtp.h"
 #include "tls.h"
 
@@ -36,11 +37,37 @@ with_protocol(const struct session *s)
 	    (s->authuser[0] != '\0' ? 1 : 0)];
 }
 
-/* Write the trace fields (RFC 5321 4.4) in front of the message. */
+/* The copies of one message: one for each recipient accepted (a list's
+ * linked into all its members' mailboxes), committed all or none. */
+struct copies {
+	struct ms_delivery **d;
+	size_t	n;
+	char	id[128];	/* the first one's, in the 250 */
+};
+
+/* Write len octets to every copy; returns the worst result. */
 static enum ms_result
-trace(struct session *s, struct ms_delivery *d, const char *id)
+write_all(struct copies *c, const char *buf, size_t len)
 {
-	char buf[2048], date[64], rcpt[ADDRESS_MAX + 16], tls[128];
+	enum ms_result r = MS_OK, w;
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if ((w = ms_deliver_write(c->d[i], buf, len)) != MS_OK)
+			r = w;
+	return r;
+}
+
+/* Write the fields in front of group g's copy: Return-Path, then, as
+ * Postfix's local delivery writes them, X-Original-To (the address the
+ * client gave) and Delivered-To (the user it reached; for a list, whose
+ * copy is one file linked into every member's mailbox, the list), then
+ * the trace (RFC 5321 4.4). */
+static enum ms_result
+trace(struct session *s, struct ms_delivery *d, const struct group *g,
+    const char *id)
+{
+	char buf[2048], date[64], tls[128], from[80];
 	time_t now = time(NULL);
 	struct tm tm;
 	int n;
@@ -48,22 +75,28 @@ trace(struct session *s, struct ms_delivery *d, const char *id)
 	if (localtime_r(&now, &tm) == NULL ||
 	    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm) == 0)
 		snprintf(date, sizeof(date), "%lld", (long long)now);
-	rcpt[0] = '\0';
-	if (s->nrcpt == 1)
-		snprintf(rcpt, sizeof(rcpt), "\n\tfor <%s>", s->first_rcpt);
+	/* A program of this host: the uid the kernel gave, which the
+	 * client cannot choose (sendmail(8)). */
+	if (s->uid >= 0)
+		snprintf(from, sizeof(from), "local program, uid %ld", s->uid);
+	else
+		snprintf(from, sizeof(from), "%s%s%s",
+		    strcmp(s->peer, "unknown") == 0 ? "" : "[", s->peer,
+		    strcmp(s->peer, "unknown") == 0 ? "" : "]");
 	tls[0] = '\0';
 	if (s->io.tls != NULL)
 		snprintf(tls, sizeof(tls), "\n\t(using %s with cipher %s)",
 		    tls_version(s->io.tls), tls_cipher(s->io.tls));
 	n = snprintf(buf, sizeof(buf),
 	    "Return-Path: <%s>\n"
-	    "Received: from %s (%s%s%s)%s\n"
-	    "\tby %s (smtp-handler) with %s id %s%s;\n"
+	    "X-Original-To: %s\n"
+	    "Delivered-To: %s\n"
+	    "Received: from %s (%s)%s\n"
+	    "\tby %s (smtp-handler) with %s id %s\n"
+	    "\tfor <%s>;\n"
 	    "\t%s\n",
-	    s->sender.text, s->helo,
-	    strcmp(s->peer, "unknown") == 0 ? "" : "[", s->peer,
-	    strcmp(s->peer, "unknown") == 0 ? "" : "]", tls,
-	    s->cfg.host, with_protocol(s), id, rcpt, date);
+	    s->sender.text, g->given, g->found, s->helo, from, tls,
+	    s->cfg.host, with_protocol(s), id, g->given, date);
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return MS_TEMP;
 	return ms_deliver_write(d, buf, (size_t)n);
@@ -84,7 +117,7 @@ struct body {
  * (or the DATA command), so that no reading of line ends can make one
  * message into two (SMTP smuggling). */
 static enum io_status
-read_body(struct session *s, struct ms_delivery *d, struct body *b)
+read_body(struct session *s, struct copies *c, struct body *b)
 {
 	enum io_status st;
 	size_t len;
@@ -117,7 +150,7 @@ read_body(struct session *s, struct ms_delivery *d, struct body *b)
 		    b->store != MS_OK)
 			continue;
 		p[len] = '\n';
-		b->store = ms_deliver_write(d, p, len + 1);
+		b->store = write_all(c, p, len + 1);
 	}
 }
 
@@ -134,7 +167,7 @@ log_delivery(const struct session *s, const char *id, long long octets)
 	snprintf(f[1], sizeof(f[1]), "PEER=%s", s->peer);
 	snprintf(f[2], sizeof(f[2]), "MAIL_ID=%s", id);
 	snprintf(f[3], sizeof(f[3]), "SENDER=<%s>", from);
-	snprintf(f[4], sizeof(f[4]), "RECIPIENTS=%zu", s->nrcpt);
+	snprintf(f[4], sizeof(f[4]), "RECIPIENTS=%zu", s->nboxes);
 	snprintf(f[5], sizeof(f[5]), "BYTES=%lld", octets);
 	for (i = 0; i < 6; i++)
 		fields[i] = f[i];
@@ -159,50 +192,126 @@ verdict(const struct body *b, long long max_size)
 	return SR_NONE;
 }
 
+/* Drop every copy. */
+static void
+abort_all(struct copies *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		ms_deliver_abort(c->d[i]);
+	c->n = 0;
+}
+
+/* Open a copy for every recipient, each with its fields in front.
+ * Returns MS_OK, or the result of the first that failed (none is left
+ * open then). */
+static enum ms_result
+open_all(struct session *s, struct copies *c)
+{
+	const char *names[ALIAS_RCPT_MAX];
+	char id[sizeof(c->id)];
+	enum ms_result r;
+	const struct group *g;
+	size_t i, k;
+
+	c->n = 0;
+	for (i = 0; i < s->ngroups; i++) {
+		g = &s->groups[i];
+		for (k = 0; k < g->n; k++)
+			names[k] = s->boxes[g->first + k].name;
+		r = ms_deliver_open(&c->d[c->n], s->cfg.store, s->cfg.host,
+		    names, g->n, id, sizeof(id));
+		if (r == MS_OK && (r = trace(s, c->d[c->n++], g, id)) ==
+		    MS_OK && i == 0)
+			memcpy(c->id, id, sizeof(id));
+		if (r != MS_OK) {
+			abort_all(c);
+			return r;
+		}
+	}
+	return MS_OK;
+}
+
+/* After the commit: the mailboxes this message took past
+ * QUOTA_WARN_PERCENT of their limit get their notice (notice.c). */
+static void
+warn_all(struct session *s, const off_t *sizes)
+{
+	const struct group *g;
+	const struct box *x;
+	long long before, after, mark;
+	size_t i, k;
+
+	for (i = 0; i < s->ngroups; i++) {
+		g = &s->groups[i];
+		for (k = 0; k < g->n; k++) {
+			x = &s->boxes[g->first + k];
+			if (x->q.limit <= 0)
+				continue;
+			before = x->q.used;
+			after = before + (long long)sizes[i];
+			mark = x->q.limit / 100 * QUOTA_WARN_PERCENT +
+			    x->q.limit % 100 * QUOTA_WARN_PERCENT / 100;
+			if (before < mark && after >= mark)
+				notice_quota(&s->cfg, s->postmaster, x->name,
+				    x->q.limit, after);
+		}
+	}
+}
+
 enum reply
 smtp_data(struct session *s, char *arg)
 {
-	const char **list;
-	struct ms_delivery *d;
+	struct copies c;
 	struct body b = { 0, 0, MS_OK };
 	enum io_status st;
-	enum ms_result mr;
+	enum ms_result mr = MS_TEMP;	/* for a failed calloc() */
 	enum reply r;
-	char id[128];
+	off_t *sizes;
 	size_t i;
 
 	(void)arg;
-	if ((list = calloc(s->nrcpt, sizeof(*list))) == NULL)
-		return SR_STORE_TEMP;
-	for (i = 0; i < s->nrcpt; i++)
-		list[i] = s->rcpt[i];
-	mr = ms_deliver_open(&d, s->cfg.store, s->cfg.host, list, s->nrcpt,
-	    id, sizeof(id));
-	free(list);
-	if (mr != MS_OK) {
+	c.d = calloc(s->ngroups, sizeof(*c.d));
+	sizes = calloc(s->ngroups, sizeof(*sizes));
+	if (c.d == NULL || sizes == NULL ||
+	    (mr = open_all(s, &c)) != MS_OK) {
+		free(c.d);
+		free(sizes);
 		smtp_reset(s);
 		return mr == MS_PERM ? SR_STORE_PERM : SR_STORE_TEMP;
 	}
-	b.store = trace(s, d, id);
 	io_printf(&s->io, "354 End data with <CR><LF>.<CR><LF>");
-	st = read_body(s, d, &b);
+	st = read_body(s, &c, &b);
 	if (st != IO_LINE) {
 		/* Nothing is delivered from a message cut short. */
-		ms_deliver_abort(d);
+		abort_all(&c);
 		smtp_finish(s, st == IO_TIMEOUT ? SR_TIMEOUT : SR_NONE,
 		    EXIT_ABORTED, st == IO_TIMEOUT ? "timeout-in-data" :
 		    "disconnect-in-data");
 	}
-	smtp_reset(s);
 	if ((r = verdict(&b, s->cfg.max_size)) != SR_NONE) {
-		ms_deliver_abort(d);
+		abort_all(&c);
+		free(c.d);
+		free(sizes);
+		smtp_reset(s);
 		return r;
 	}
-	if ((mr = ms_deliver_commit(d)) != MS_OK)
+	for (i = 0; i < c.n; i++)
+		sizes[i] = ms_deliver_octets(c.d[i]);
+	mr = ms_deliver_commit_all(c.d, c.n);
+	free(c.d);
+	if (mr != MS_OK) {
+		free(sizes);
+		smtp_reset(s);
 		return mr == MS_PERM ? SR_STORE_PERM : SR_STORE_TEMP;
+	}
 	s->delivered++;
 	s->bytes += b.octets;
-	log_delivery(s, id, b.octets);
-	io_printf(&s->io, "250 2.0.0 Ok: delivered as %s", id);
+	log_delivery(s, c.id, b.octets);
+	io_printf(&s->io, "250 2.0.0 Ok: delivered as %s", c.id);
+	warn_all(s, sizes);
+	free(sizes);
+	smtp_reset(s);
 	return SR_NONE;
 }

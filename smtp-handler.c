@@ -120,6 +120,7 @@ mail_param(struct session *s, char *p, int *seen, int *utf8)
 		size = strtoull(val, &end, 10);
 		if (errno != 0 || size > (unsigned long long)s->cfg.max_size)
 			return SR_SIZE;
+		s->size_hint = (long long)size;
 	} else if (strcasecmp(p, "BODY") == 0 && !(*seen & 2)) {
 		*seen |= 2;
 		if (val == NULL || (strcasecmp(val, "7BIT") != 0 &&
@@ -141,11 +142,12 @@ mail_param(struct session *s, char *p, int *seen, int *utf8)
 /* Parse "FROM:<path> params" or "TO:<path> params" after the keyword.
  * Returns SR_NONE with *a and *rest set, or the reply for the error. */
 static enum reply
-parse_path(char *arg, const char *key, int utf8, struct address *a,
-    char **rest, enum reply syntax, enum reply bad)
+parse_path(struct session *s, char *arg, const char *key, int utf8,
+    struct address *a, char **rest, enum reply syntax, enum reply bad)
 {
 	size_t used, klen = strlen(key);
-	char *p;
+	char *p, *end, local[SMTP_PATH_MAX + ADDRESS_MAX + 4];
+	const char *at;
 
 	if (strncasecmp(arg, key, klen) != 0)
 		return syntax;
@@ -153,6 +155,35 @@ parse_path(char *arg, const char *key, int utf8, struct address *a,
 	p += strspn(p, " ");
 	if (*p != '<')
 		return syntax;
+	/* A program of this host (sendmail(8), s->uid known from the
+	 * kernel) may name a local user alone, as local programs do
+	 * ("root"): it is that name at the first local domain, as the
+	 * users file's first user has it.  Nobody else may. */
+	if (s->uid >= 0 && (end = strchr(p, '>')) != NULL && end > p + 1 &&
+	    memchr(p, '@', (size_t)(end - p)) == NULL &&
+	    memchr(p, '"', (size_t)(end - p)) == NULL &&
+	    (size_t)(end - p) <= SMTP_LOCAL_MAX + 1 && s->users.count > 0 &&
+	    (at = strrchr(s->users.list[0].address, '@')) != NULL &&
+	    !(strncasecmp(key, "TO:", 3) == 0 && end - p == 11 &&
+	    strncasecmp(p + 1, "postmaster", 10) == 0)) {
+		snprintf(local, sizeof(local), "%.*s%s%s", (int)(end - p), p,
+		    at, end);
+		used = 0;
+		switch (addr_parse_path(local, strlen(local), utf8, a,
+		    &used)) {
+		case ADDR_OK:
+			break;
+		case ADDR_UTF8:
+			return SR_UTF8;
+		default:
+			return bad;
+		}
+		p = end + 1;
+		if (*p != '\0' && *p != ' ')
+			return syntax;
+		*rest = p;
+		return SR_NONE;
+	}
 	switch (addr_parse_path(p, strlen(p), utf8, a, &used)) {
 	case ADDR_OK:
 		break;
@@ -194,11 +225,12 @@ cmd_mail(struct session *s, char *arg)
 
 	if (s->cfg.submission && s->authuser[0] == '\0')
 		return SR_AUTH_NEEDED;
+	s->size_hint = 0;
 	/* The path may hold UTF-8 only if SMTPUTF8 is among the
 	 * parameters after it (RFC 6531 3.4); those are checked below. */
 	p = strcasestr(arg, " SMTPUTF8");
 	utf8 = s->esmtp && p != NULL && (p[9] == '\0' || p[9] == ' ');
-	r = parse_path(arg, "FROM:", utf8, &a, &rest, SR_SYNTAX_MAIL,
+	r = parse_path(s, arg, "FROM:", utf8, &a, &rest, SR_SYNTAX_MAIL,
 	    SR_BAD_SENDER);
 	if (r != SR_NONE)
 		return r;
@@ -216,43 +248,78 @@ cmd_mail(struct session *s, char *arg)
 	s->sender = a;
 	s->utf8 = utf8;
 	s->state = S_MAIL;
+	/* A local program learns the address its sender was taken as,
+	 * for the From: it may have to add (sendmail(8)). */
+	if (s->uid >= 0) {
+		io_printf(&s->io, "250 2.1.0 <%s> Sender ok", a.text);
+		return SR_NONE;
+	}
 	return SR_SENDER_OK;
 }
 
-/* The mailbox for a recipient, or NULL with *r set to the refusal. */
-static const char *
-resolve(struct session *s, const struct address *a, enum reply *r)
+/* The reply a quota earns box for a message of declared size (0: not
+ * said); SR_NONE when it fits.  A mailbox already full, or one the
+ * declared size would take over, is 452, and a size over the whole
+ * limit 552 (RFC 1870 section 6); past RCPT nothing is refused for the
+ * quota: an accepted recipient gets its message, a little over or not. */
+static enum reply
+quota_reply(const struct ms_quota *q, long long size)
 {
-	const struct user *u;
-	struct address plain;
-
-	if (users_refresh(&s->users) < 0) {
-		log_msg(LOG_ERR, "users file %s: %s", s->cfg.users_path,
-		    strerror(errno));
-		*r = SR_USERS_TEMP;
-		return NULL;
-	}
-	*r = SR_NO_USER;
-	if (a->kind == ADDR_POSTMASTER)
-		return s->postmaster[0] != '\0' ? s->postmaster : NULL;
-	/* "alice"@example.com is alice@example.com (RFC 5321 4.1.2). */
-	if (a->quoted && addr_unquote(a, &plain) == ADDR_OK)
-		a = &plain;
-	if ((u = users_find(&s->users, a->text)) != NULL)
-		return u->address;
-	if (!users_local_domain(&s->users, a->text + a->at + 1)) {
-		*r = SR_RELAY;
-		return NULL;
-	}
-	/* RFC 5321 4.5.1: postmaster at every local domain. */
-	if (!a->quoted && a->at == 10 &&
-	    strncasecmp(a->text, "postmaster", 10) == 0 &&
-	    s->postmaster[0] != '\0')
-		return s->postmaster;
-	return NULL;
+	if (q->limit > 0 && size > q->limit)
+		return SR_QUOTA_BIG;
+	if ((q->limit > 0 && (q->used >= q->limit ||
+	    q->used + size > q->limit)) ||
+	    (q->count_limit > 0 && q->count >= q->count_limit))
+		return SR_QUOTA_FULL;
+	return SR_NONE;
 }
 
-/* Sleep for seconds, whatever signals arrive. */
+/* Add to the transaction the mailboxes of s->found not in it yet, as
+ * the recipient given; every one must fit its quota, or none is added
+ * and the reply says why. */
+static enum reply
+add_recipient(struct session *s, const char *given)
+{
+	struct group *g = &s->groups[s->ngroups];
+	struct box *x;
+	enum reply r;
+	size_t i, j, first = s->nboxes;
+
+	for (i = 0; i < s->found.n; i++) {
+		for (j = 0; j < s->nboxes; j++)
+			if (strcmp(s->boxes[j].name, s->found.names[i]) == 0)
+				break;
+		if (j < s->nboxes)
+			continue;	/* the same mailbox gets one copy */
+		if (s->ngroups >= (size_t)s->cfg.max_rcpt ||
+		    s->nboxes == ALIAS_RCPT_MAX) {
+			s->nboxes = first;
+			return SR_TOO_MANY_RCPT;
+		}
+		x = &s->boxes[s->nboxes];
+		snprintf(x->name, sizeof(x->name), "%s", s->found.names[i]);
+		if (ms_quota_get(s->cfg.store, x->name, s->cfg.quota,
+		    &x->q) != MS_OK) {
+			s->nboxes = first;
+			return SR_QUOTA_TEMP;
+		}
+		if ((r = quota_reply(&x->q, s->size_hint)) != SR_NONE) {
+			s->nboxes = first;
+			return r == SR_QUOTA_FULL && s->found.list ?
+			    SR_QUOTA_LIST : r;
+		}
+		s->nboxes++;
+	}
+	if (s->nboxes == first)
+		return SR_RCPT_OK;
+	snprintf(g->given, sizeof(g->given), "%s", given);
+	snprintf(g->found, sizeof(g->found), "%s", s->found.found);
+	g->first = first;
+	g->n = s->nboxes - first;
+	s->ngroups++;
+	return SR_RCPT_OK;
+}
+
 static void
 slow_down(int seconds)
 {
@@ -265,13 +332,12 @@ slow_down(int seconds)
 static enum reply
 cmd_rcpt(struct session *s, char *arg)
 {
-	const char *box;
-	struct address a;
+	struct address a, plain;
+	enum rcpt_result rr;
 	enum reply r;
 	char *rest;
-	size_t i;
 
-	r = parse_path(arg, "TO:", s->utf8, &a, &rest, SR_SYNTAX_RCPT,
+	r = parse_path(s, arg, "TO:", s->utf8, &a, &rest, SR_SYNTAX_RCPT,
 	    SR_BAD_RCPT);
 	if (r != SR_NONE)
 		return r;
@@ -281,22 +347,40 @@ cmd_rcpt(struct session *s, char *arg)
 		return SR_PARAM_UNKNOWN;
 	if (!s->utf8 && has_8bit(a.text))
 		return SR_UTF8;
-	if ((box = resolve(s, &a, &r)) == NULL) {
-		if (r == SR_NO_USER)
-			slow_down(SMTP_UNKNOWN_RCPT_DELAY);
-		return r;
+	if (users_refresh(&s->users) < 0) {
+		log_msg(LOG_ERR, "users file %s: %s", s->cfg.users_path,
+		    strerror(errno));
+		return SR_USERS_TEMP;
 	}
-	/* The same mailbox twice gets one copy. */
-	for (i = 0; i < s->nrcpt; i++)
-		if (strcmp(s->rcpt[i], box) == 0)
-			return SR_RCPT_OK;
-	if (s->nrcpt >= (size_t)s->cfg.max_rcpt)
-		return SR_TOO_MANY_RCPT;
-	if (s->nrcpt == 0)
-		snprintf(s->first_rcpt, sizeof(s->first_rcpt), "%s", a.text);
-	snprintf(s->rcpt[s->nrcpt++], ADDRESS_MAX + 1, "%s", box);
-	s->state = S_RCPT;
-	return SR_RCPT_OK;
+	if (aliases_refresh(&s->aliases) < 0) {
+		log_msg(LOG_ERR, "aliases file %s: %s", s->cfg.aliases_path,
+		    strerror(errno));
+		return SR_ALIASES_TEMP;
+	}
+	/* "alice"@example.com is alice@example.com (RFC 5321 4.1.2); a
+	 * local part that needs its quotes is no user's. */
+	if (a.quoted && addr_unquote(&a, &plain) == ADDR_OK)
+		rr = rcpt_resolve(&s->book, plain.text, &s->found);
+	else if (a.quoted)
+		rr = users_local_domain(&s->users, a.text + a.at + 1) ?
+		    RCPT_UNKNOWN : RCPT_RELAY;
+	else
+		rr = rcpt_resolve(&s->book, a.kind == ADDR_POSTMASTER ?
+		    "postmaster" : a.text, &s->found);
+	switch (rr) {
+	case RCPT_UNKNOWN:
+		slow_down(SMTP_UNKNOWN_RCPT_DELAY);
+		return SR_NO_USER;
+	case RCPT_RELAY:
+		return SR_RELAY;
+	case RCPT_TOO_MANY:
+		return SR_LIST_TOO_BIG;
+	case RCPT_OK:
+		break;
+	}
+	if ((r = add_recipient(s, a.text)) == SR_RCPT_OK && s->ngroups > 0)
+		s->state = S_RCPT;
+	return r;
 }
 
 /* STARTTLS (RFC 3207): TLS from here on.  Section 4.2: everything
@@ -575,14 +659,17 @@ main(int argc, char **argv)
 {
 	static struct session s;
 
-	session_start(&s.cfg, PROTO_SMTP, argc, argv, &s.io, &s.users);
+	session_start(&s.cfg, PROTO_SMTP, argc, argv, &s.io, &s.users,
+	    &s.aliases);
 	find_postmaster(&s);
 	if (s.cfg.check)
 		exit(EXIT_NORMAL);
 	/* Not calloc: an entry is written before it is counted, and
 	 * zeroing every one would make all their pages resident. */
-	s.rcpt = reallocarray(NULL, (size_t)s.cfg.max_rcpt, sizeof(*s.rcpt));
-	if (s.rcpt == NULL) {
+	s.groups = reallocarray(NULL, (size_t)s.cfg.max_rcpt,
+	    sizeof(*s.groups));
+	s.boxes = reallocarray(NULL, ALIAS_RCPT_MAX, sizeof(*s.boxes));
+	if (s.groups == NULL || s.boxes == NULL) {
 		if (!s.cfg.tls) {
 			io_printf(&s.io, "421 4.3.0 %s Service not available",
 			    s.cfg.host);
@@ -590,6 +677,10 @@ main(int argc, char **argv)
 		}
 		die(EXIT_TEMP, "out of memory");
 	}
+	s.book.users = &s.users;
+	s.book.aliases = &s.aliases;
+	s.book.postmaster = s.postmaster;
+	s.book.delims = s.cfg.delims;
 	s.state = S_START;
 	log_session_id(s.sid, sizeof(s.sid));
 	s.local = peer_identify(&s.cfg, s.sid, s.peer, s.proxy,
@@ -599,6 +690,8 @@ main(int argc, char **argv)
 		smtp_finish(&s, s.cfg.tls ? SR_NONE : SR_PROXY, EXIT_ABORTED,
 		    "proxy-refused");
 	s.sniff = s.cfg.proxy && s.proxy[0] == '\0';
+	if (!peer_uid(&s.uid))
+		s.uid = -1;
 	/* Implicit TLS (RFC 8314): the handshake before the greeting. */
 	if (s.cfg.tls && io_start_tls(&s.io, s.peer) < 0)
 		smtp_finish(&s, SR_NONE, EXIT_ABORTED, "tls-failed");

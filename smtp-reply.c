@@ -47,6 +47,20 @@ static const struct {
 	[SR_TOO_MANY_RCPT] =	{ "452 4.5.3", "Too many recipients" },
 	[SR_USERS_TEMP] =	{ "451 4.3.0", "Users file unavailable, try "
 				    "again later" },
+	[SR_ALIASES_TEMP] =	{ "451 4.3.0", "Aliases file unavailable, try "
+				    "again later" },
+	/* RFC 3463 X.5.3: too many recipients, here behind one address. */
+	[SR_LIST_TOO_BIG] =	{ "550 5.5.3", "List has too many members" },
+	/* RFC 3463 X.2.2: mailbox full; 552 for a message the whole
+	 * limit could never hold (RFC 1870 section 6). */
+	[SR_QUOTA_FULL] =	{ "452 4.2.2", "Mailbox full, try again "
+				    "later" },
+	[SR_QUOTA_LIST] =	{ "452 4.2.2", "Mailbox of a list member full, "
+				    "try again later" },
+	[SR_QUOTA_BIG] =		{ "552 5.2.2", "Message exceeds the "
+				    "mailbox's whole limit" },
+	[SR_QUOTA_TEMP] =	{ "451 4.3.0", "Mailbox unavailable, try "
+				    "again later" },
 	[SR_TOO_BIG] =		{ "552 5.3.4", "Message too big, not "
 				    "delivered" },
 	[SR_BAD_LINE_END] =	{ "554 5.6.0", "Message has a bare CR (a CR "
@@ -142,7 +156,9 @@ smtp_finish(struct session *s, enum reply r, int status, const char *result)
 void
 smtp_reset(struct session *s)
 {
-	s->nrcpt = 0;
+	s->ngroups = 0;
+	s->nboxes = 0;
+	s->size_hint = 0;
 	s->utf8 = 0;
 	if (s->state != S_START)
 		s->state = S_READY;

@@ -11,7 +11,9 @@
 
 #include "address.h"
 #include "lineio.h"
+#include "mailstore.h"
 #include "options.h"
+#include "rcpt.h"
 #include "sasl.h"
 #include "tunables.h"
 #include "users.h"
@@ -40,7 +42,25 @@ enum reply {
 	SR_AUTH_OK, SR_AUTH_FAIL, SR_AUTH_ENCRYPT, SR_AUTH_MECH,
 	SR_AUTH_CANCEL, SR_AUTH_DECODE, SR_AUTH_LONG, SR_AUTH_TWICE,
 	SR_AUTH_IN_MAIL, SR_AUTH_NEEDED, SR_AUTH_TEMP, SR_AUTH_TOO_MANY,
-	SR_NOT_YOURS, SR_PROXY
+	SR_NOT_YOURS, SR_PROXY, SR_ALIASES_TEMP, SR_LIST_TOO_BIG,
+	SR_QUOTA_FULL, SR_QUOTA_LIST, SR_QUOTA_BIG, SR_QUOTA_TEMP
+};
+
+/* One recipient accepted: the address as the client gave it, and the
+ * mailboxes it added to the transaction (a user's, or an alias's
+ * members not reached before).  Its copy is one file, linked into each
+ * of them. */
+struct group {
+	char	given[ADDRESS_MAX + 1];	/* X-Original-To */
+	char	found[ADDRESS_MAX + 1];	/* Delivered-To: the user, or the
+					 * alias for a list */
+	size_t	first, n;		/* boxes[first .. first + n) */
+};
+
+/* A mailbox of the transaction, with its quota as RCPT found it. */
+struct box {
+	char	name[ADDRESS_MAX + 1];	/* the users file's spelling */
+	struct ms_quota q;
 };
 
 struct session {
@@ -50,6 +70,7 @@ struct session {
 	enum state state;
 	int	esmtp;		/* EHLO rather than HELO */
 	int	local;		/* the client is on this host (peer_identify) */
+	long	uid;		/* a local program's user (peer_uid), or -1 */
 	int	sniff;		/* looking for an untrusted PROXY header */
 	int	auth_fails;	/* failed logins */
 	char	authuser[ADDRESS_MAX + 1];	/* logged in as; "" if not */
@@ -64,9 +85,14 @@ struct session {
 	char	postmaster[ADDRESS_MAX + 1];	/* users-file spelling */
 	struct address sender;
 	int	utf8;		/* MAIL had SMTPUTF8 */
-	char	(*rcpt)[ADDRESS_MAX + 1];	/* mailbox names */
-	size_t	nrcpt;
-	char	first_rcpt[ADDRESS_MAX + 1];	/* as the client wrote it */
+	long long size_hint;	/* MAIL's SIZE=, or 0 */
+	struct group *groups;	/* the recipients accepted, -r of them */
+	size_t	ngroups;
+	struct box *boxes;	/* their mailboxes, ALIAS_RCPT_MAX */
+	size_t	nboxes;
+	struct aliases aliases;
+	struct rcpt_book book;	/* what RCPT looks addresses up in */
+	struct rcpt_boxes found;	/* the last lookup */
 	char	line[SMTP_TEXT_MAX + 2];
 	struct sasl sasl;	/* an AUTH exchange */
 };

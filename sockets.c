@@ -8,6 +8,8 @@
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <systemd/sd-daemon.h>
@@ -16,8 +18,43 @@
 #include "log.h"
 #include "net.h"
 
+/* Open, bind and listen on the Unix socket path, for programs of this
+ * host (sendmail(8)): any local user may connect, and the session learns
+ * who from the kernel (SO_PEERCRED), so no one can pass for another.  A
+ * socket left at path by an earlier run is replaced; anything else
+ * there is not. */
+static int
+open_unix(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		die(EXIT_USAGE, "socket path too long: %s", path);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		die(EXIT_TEMP, "unable to create a socket: %s",
+		    strerror(errno));
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) &&
+	    unlink(path) < 0)
+		die(EXIT_TEMP, "unable to replace %s: %s", path,
+		    strerror(errno));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		die(EXIT_TEMP, "unable to bind %s: %s", path, strerror(errno));
+	if (chmod(path, 0666) < 0)
+		die(EXIT_TEMP, "unable to open %s to local users: %s", path,
+		    strerror(errno));
+	if (listen(fd, LISTEN_BACKLOG) < 0)
+		die(EXIT_TEMP, "unable to listen: %s", strerror(errno));
+	log_msg(LOG_INFO, "listening on %s", path);
+	return fd;
+}
+
 /* Open, bind and listen on addr; return the socket, or -1 if the kernel
- * lacks the address family (errno EAFNOSUPPORT). */
+ * lacks the address family (errno EAFNOSUPPORT).  An addr that starts
+ * with '/' is a Unix socket. */
 static int
 open_listen(const char *addr, unsigned long port, int v6only)
 {
@@ -25,6 +62,8 @@ open_listen(const char *addr, unsigned long port, int v6only)
 	socklen_t len;
 	int fd, one = 1;
 
+	if (addr[0] == '/')
+		return open_unix(addr);
 	len = net_sockaddr(addr, (unsigned)port, &ss);
 	/* Non-blocking, so that a connection reset between poll() and
 	 * accept() cannot stall the loop. */

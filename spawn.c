@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #include "listener.h"
 #include "log.h"
@@ -20,7 +21,8 @@
  * about a connection: the session gets these, or none of them. */
 static const char *const conn_vars[] = {
 	"PROTO", "TCPREMOTEIP", "TCPREMOTEPORT", "TCPLOCALIP",
-	"TCPLOCALPORT", "TCPREMOTEHOST", "TCPREMOTEINFO", "TCPLOCALHOST"
+	"TCPLOCALPORT", "TCPREMOTEHOST", "TCPREMOTEINFO", "TCPLOCALHOST",
+	"UNIXREMOTEEUID", "UNIXREMOTEEGID", "UNIXREMOTEPID", "UNIXLOCALPATH"
 };
 
 /* Whether the variable name[0..len) is one of conn_vars. */
@@ -74,13 +76,38 @@ spawn_env_conn(struct listener *l, const struct conn *c)
 		    "connection from %s: %s", c->peer, strerror(errno));
 		return -1;
 	}
-	net_sockaddr_text(&ss, lip, sizeof(lip), &lp);
-	/* Of the connection itself: behind a proxy, of the proxy. */
-	snprintf(vars[0], sizeof(vars[0]), "PROTO=TCP");
-	snprintf(vars[1], sizeof(vars[1]), "TCPREMOTEIP=%s", c->peer);
-	snprintf(vars[2], sizeof(vars[2]), "TCPREMOTEPORT=%u", c->peer_port);
-	snprintf(vars[3], sizeof(vars[3]), "TCPLOCALIP=%s", lip);
-	snprintf(vars[4], sizeof(vars[4]), "TCPLOCALPORT=%u", lp);
+	/* A Unix socket's, as ucspi-unix sets them: who connected, as the
+	 * kernel says. */
+	if (ss.ss_family == AF_UNIX) {
+		struct ucred cr;
+		socklen_t crlen = sizeof(cr);
+
+		if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cr,
+		    &crlen) < 0) {
+			log_msg(LOG_ERR, "unable to learn who connected to a "
+			    "Unix socket: %s", strerror(errno));
+			return -1;
+		}
+		snprintf(vars[0], sizeof(vars[0]), "PROTO=UNIX");
+		snprintf(vars[1], sizeof(vars[1]), "UNIXREMOTEEUID=%u",
+		    (unsigned)cr.uid);
+		snprintf(vars[2], sizeof(vars[2]), "UNIXREMOTEEGID=%u",
+		    (unsigned)cr.gid);
+		snprintf(vars[3], sizeof(vars[3]), "UNIXREMOTEPID=%ld",
+		    (long)cr.pid);
+		snprintf(vars[4], sizeof(vars[4]), "UNIXLOCALPATH=%.*s",
+		    (int)sizeof(((struct sockaddr_un *)&ss)->sun_path),
+		    ((struct sockaddr_un *)&ss)->sun_path);
+	} else {
+		net_sockaddr_text(&ss, lip, sizeof(lip), &lp);
+		/* Of the connection itself: behind a proxy, of the proxy. */
+		snprintf(vars[0], sizeof(vars[0]), "PROTO=TCP");
+		snprintf(vars[1], sizeof(vars[1]), "TCPREMOTEIP=%s", c->peer);
+		snprintf(vars[2], sizeof(vars[2]), "TCPREMOTEPORT=%u",
+		    c->peer_port);
+		snprintf(vars[3], sizeof(vars[3]), "TCPLOCALIP=%s", lip);
+		snprintf(vars[4], sizeof(vars[4]), "TCPLOCALPORT=%u", lp);
+	}
 	for (lp = 0; lp < CONN_SET; lp++)
 		l->env[l->nenv + lp] = vars[lp];
 	l->env[l->nenv + CONN_SET] = NULL;

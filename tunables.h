@@ -78,6 +78,57 @@
 /* A password, plain or hashed. */
 #define PASSWORD_MAX		512
 
+/* Aliases file (aliases.c) and recipients (rcpt.c) */
+
+/* One physical line of the aliases file, as the users file's. */
+#define ALIASES_LINE_MAX	1024
+/* One entry with its continuation lines, and its members: a list of a
+ * thousand addresses fits in either. */
+#define ALIAS_ENTRY_MAX		(256 * 1024)
+#define ALIAS_MEMBERS_MAX	1000
+/* Entries kept from one aliases file, as users. */
+#define ALIASES_MAX		100000
+/* Levels of aliases within aliases, as sendmail's: deeper is a mistake
+ * or a loop, and is cut (the members found so far still get the mail). */
+#define ALIAS_DEPTH_MAX		10
+/* Mailboxes one recipient may lead to, and one transaction may reach in
+ * all: Postfix's virtual_alias_expansion_limit.  Every mailbox of a
+ * delivery holds a directory open until the commit. */
+#define ALIAS_RCPT_MAX		1000
+/* The default of --recipient-delimiter: user+tag@domain reaches
+ * user@domain, as Postfix's recipient_delimiter. */
+#define RCPT_DELIMITER_DEFAULT	"+"
+
+/* Quotas (ms-quota.c, Maildir++) */
+
+/* Maildir++: a maildirsize larger than this, or one whose sums look
+ * wrong, is recalculated from the messages' sizes. */
+#define QUOTA_FILE_MAX		5120
+/* Maildir++: a maildirsize older than this is recalculated when it says
+ * the mailbox is over its limit, since other programs may have removed
+ * messages without a line of their own. */
+#define QUOTA_STALE_AGE		(15 * 60)
+/* A delivery that takes a mailbox to this share of its limit leaves a
+ * notice in it, once per crossing: POP3 has no way to tell a user. */
+#define QUOTA_WARN_PERCENT	90
+
+/* sendmail(8), the command of local programs */
+
+/* The Unix socket of the running smtp-handler that sendmail hands mail
+ * to (mysmtpd -b PATH, or the socket units' ListenStream=). */
+#ifndef SENDMAIL_SOCKET
+#define SENDMAIL_SOCKET		"/run/mailserver/sendmail.sock"
+#endif
+/* Recipients on one command line or in one header; each is one RCPT,
+ * and the handler takes at most -r of them anyway. */
+#define SENDMAIL_RCPT_MAX	10000
+/* A message read from standard input, kept in memory until the server
+ * has it: the handler's largest -s. */
+#define SENDMAIL_SIZE_MAX	(1LL << 40)
+/* Seconds sendmail waits for each reply of the server: the handler's
+ * own DATA timeout (RFC 5321 4.5.3.2.6). */
+#define SENDMAIL_TIMEOUT	600
+
 /* Privileges */
 
 /* Started as root without -U, a handler becomes this user before it
@@ -142,9 +193,10 @@
  * floods the log, yet a freed resource is used soon. */
 #define LISTEN_PAUSE_MS		1000
 /* A connection's environment as the listener hands it to a spare
- * session (--handoff): PROTO=TCP and four addresses and ports, each at
- * most "TCPREMOTEPORT=" and INET6_ADDRSTRLEN (46) octets, well within. */
-#define HANDOFF_ENV_MAX		512
+ * session (--handoff): PROTO and four more variables, each at most a
+ * name of 16 octets and a Unix socket's path of up to 108, in 144
+ * octets each, well within. */
+#define HANDOFF_ENV_MAX		1024
 /* Sessions one spare forks before a new one takes over: its sessions
  * share its address layout (handoff.c).  As many as a Postfix process
  * serves by default (max_use). */

@@ -10,6 +10,9 @@
         one POP3 session up to the STAT reply
     clients.py connect PORT COUNT THREADS TIMEOUT [smtp|pop3]
         COUNT SMTP (or POP3) sessions that read the greeting and QUIT
+    clients.py fanout PORT OCTETS one|each TIMEOUT RCPT...
+        one SMTP session that sends a message of OCTETS to every RCPT,
+        in one transaction, or in a transaction for each RCPT
 
 Each prints one JSON object of figures.  HOLD is seconds the session
 stays open at its end, after the clock has stopped, so that a memory
@@ -310,8 +313,80 @@ def cmd_connect(args):
             "seconds": took, "cps": state["ok"] / took})
 
 
+# --- fanout: one message to many mailboxes --------------------------------
+
+def ehlo(c):
+    """EHLO; whether the server offers PIPELINING."""
+    c.send(b"EHLO client.bench.test\r\n")
+    pipelining = False
+    while True:
+        line = c.line()
+        expect(line, b"250", "EHLO")
+        if line[4:].upper().split(b" ")[0] == b"PIPELINING":
+            pipelining = True
+        if line[3:4] != b"-":
+            return pipelining
+
+
+def transaction(c, body, rcpts, pipelining):
+    """MAIL, a RCPT for each of rcpts, DATA, the message: the last reply
+    is the 250 after the data.  With PIPELINING, MAIL and every RCPT go
+    in one write and their replies are read after it (RFC 2920), as an
+    MTA's client sends them."""
+    mail = b"MAIL FROM:<sender@bench.test> SIZE=%d\r\n" % len(body)
+    cmds = [b"RCPT TO:<%s>\r\n" % r.encode() for r in rcpts]
+    if pipelining:
+        c.send(mail + b"".join(cmds))
+        expect(c.smtp_reply(), b"250", "MAIL")
+        for r in rcpts:
+            expect(c.smtp_reply(), b"250", "RCPT " + r)
+    else:
+        c.send(mail)
+        expect(c.smtp_reply(), b"250", "MAIL")
+        for r, cmd in zip(rcpts, cmds):
+            c.send(cmd)
+            expect(c.smtp_reply(), b"250", "RCPT " + r)
+    c.send(b"DATA\r\n")
+    expect(c.smtp_reply(), b"354", "DATA")
+    c.send(body + b".\r\n")
+    expect(c.smtp_reply(), b"250", "end of data")
+
+
+def cmd_fanout(args):
+    """Send one message of OCTETS (lines of 78 octets plus CRLF) to every
+    RCPT in one session: "one" transaction with a RCPT for each, or "each"
+    RCPT in a transaction of its own, one after the other.  The clock
+    runs from the first MAIL to the last 250 after the data: the project
+    answers that 250 only once every copy is fsync'd and in its new/."""
+    port, octets, mode = int(args[0]), int(args[1]), args[2]
+    limit, rcpts = float(args[3]), args[4:]
+    if mode not in ("one", "each") or not rcpts:
+        raise ValueError("fanout: want one|each and recipients")
+    head = (b"From: <sender@bench.test>\r\nTo: <list@bench.test>\r\n"
+            b"Subject: fan-out\r\n\r\n")
+    line = b"z" * 78 + b"\r\n"
+    body = head + line * max(1, (octets - len(head)) // len(line))
+    start = time.monotonic()
+    c = Conn(port, start + limit)
+    expect(c.smtp_reply(), b"220", "greeting")
+    pipelining = ehlo(c)
+    first = time.monotonic()
+    if mode == "one":
+        transaction(c, body, rcpts, pipelining)
+    else:
+        for r in rcpts:
+            transaction(c, body, [r], pipelining)
+    took = time.monotonic() - first
+    c.send(b"QUIT\r\n")
+    expect(c.smtp_reply(), b"221", "QUIT")
+    c.close()
+    report({"seconds": took, "octets": len(body),
+            "transactions": 1 if mode == "one" else len(rcpts),
+            "recipients": len(rcpts), "pipelining": pipelining})
+
+
 COMMANDS = {"big": cmd_big, "pop3": cmd_pop3, "stat": cmd_stat,
-            "connect": cmd_connect}
+            "connect": cmd_connect, "fanout": cmd_fanout}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:

@@ -11,6 +11,8 @@
     tools.py rss FILE [SESSION-NAME...]  summary of a sample file
     tools.py hastat SOCKET               state of HAProxy's servers, from
                                          its stats socket
+    tools.py usage STORE                 the messages of a store: names,
+                                         files, and their blocks
     tools.py table RESULTS OUT           the report, from the results file
 
 Every loop here is bounded in count and in time.  Python's standard
@@ -241,6 +243,39 @@ def cmd_hastat(args):
                                row.get("check_status", "?") or "-"))
 
 
+# --- usage ----------------------------------------------------------------
+
+def cmd_usage(args):
+    """Print as JSON what the messages of a store (every file in a new/,
+    cur/ or tmp/ of a mailbox) hold: "names", the directory entries;
+    "files", the distinct inodes behind them; "once_kib", their st_blocks
+    counting each inode once (what the disk holds, as du counts);
+    "names_kib", st_blocks counting every name (each link again, as a
+    sum over the mailboxes sees it); "octets", st_size of each inode once.
+    A bounded walk: two levels below STORE, as the store is laid out."""
+    top = args[0]
+    seen = set()
+    names = once = every = octets = 0
+    for box in sorted(os.listdir(top)):
+        for sub in ("new", "cur", "tmp"):
+            d = os.path.join(top, box, sub)
+            if not os.path.isdir(d):
+                continue
+            for e in os.scandir(d):
+                if e.name[0] == "." or not e.is_file(follow_symlinks=False):
+                    continue
+                st = e.stat(follow_symlinks=False)
+                names += 1
+                every += st.st_blocks
+                if (st.st_dev, st.st_ino) not in seen:
+                    seen.add((st.st_dev, st.st_ino))
+                    once += st.st_blocks
+                    octets += st.st_size
+    print(json.dumps({"names": names, "files": len(seen),
+                      "once_kib": once / 2, "names_kib": every / 2,
+                      "octets": octets}))
+
+
 # --- table ----------------------------------------------------------------
 
 # The rows of the report: key in the results file, label, unit, and the
@@ -292,6 +327,17 @@ ROWS = [
     ("haproxy_cpu_smtp_1", "HAProxy CPU per SMTP session", "us", None),
     ("haproxy_cpu_pop3_1", "HAProxy CPU per POP3 session", "us", None),
     ("haproxy_cpu_msg_1", "HAProxy CPU per message", "us", None),
+    ("A list's message, 1 MB to 200 members (list vs peer; lower is "
+     "better)", None),
+    ("aliases_ms_rcpts", "time, vs 200 RCPT TO", "ms", None),
+    ("aliases_ms_each", "time, vs 200 transactions", "ms", None),
+    ("aliases_ratio_rcpts", "  list/200 RCPT TO, each run", "ratio",
+     None),
+    ("aliases_ratio_each", "  list/200 trans., each run", "ratio", None),
+    ("aliases_du_rcpts", "store du, vs 200 RCPT TO", "KiB", None),
+    ("aliases_du_each", "store du, vs 200 transactions", "KiB", None),
+    ("aliases_once_rcpts", "  messages, each inode once", "KiB", None),
+    ("aliases_names_rcpts", "  messages, every name", "KiB", None),
 ]
 
 FLOOR_ROWS = [
@@ -324,6 +370,9 @@ def load(path):
 
 
 def fmt(x):
+    # Small ratios (a list's time against its peer's) keep three figures.
+    if 0 < x < 0.1:
+        return "%.3g" % x
     if x >= 100:
         return "%.0f" % x
     if x >= 10:
@@ -400,7 +449,9 @@ def cmd_table(args):
     data = load(args[0])
     peers = {"smtp": "Postfix", "big": "Postfix", "pop3": "Dovecot",
              "startup": "tcpserver", "scale": "Dovecot",
-             "haproxy": "direct (no HAProxy)"}
+             "haproxy": "direct (no HAProxy)",
+             "aliases": "the members as 200 RCPT TO in one transaction, "
+             "or as 200 transactions of one RCPT"}
     lines = []
     head = "%-32s %-7s %-22s %-22s %-7s %-9s %s" % (
         "workload", "unit", "project median (min-max)",
@@ -467,7 +518,7 @@ def cmd_table(args):
 COMMANDS = {
     "ports": cmd_ports, "maildir": cmd_maildir, "deliver": cmd_deliver,
     "sample": cmd_sample, "rss": cmd_rss, "hastat": cmd_hastat,
-    "table": cmd_table,
+    "usage": cmd_usage, "table": cmd_table,
 }
 
 if __name__ == "__main__":

@@ -1019,7 +1019,9 @@ DATA
 QUIT
 EOF
 	echo "$output"
-	[ "$(codes)" = "220 250 250 250 451 221" ]
+	# RCPT reads the mailbox's quota, so the link is found there.
+	[ "$(codes)" = "220 250 250 451 503 221" ]
+	[[ "$(reply 4)" == "451 4.3.0 "* ]]
 	[ -z "$(find "$T/outside" -type f ! -name old)" ]
 }
 

@@ -356,8 +356,8 @@ check_store() {
 		[ -f "$want" ]
 		body_of "$f" >"$T/got"
 		cmp "$want" "$T/got"
-		sed -n 2p "$f" | grep -qF 'Received: from client.test ([127.0.0.2])'
-		hosts="$hosts $(sed -n 3p "$f" | sed -n 's/^\tby \([^ ]*\) .*/\1/p')"
+		sed -n 4p "$f" | grep -qF 'Received: from client.test ([127.0.0.2])'
+		hosts="$hosts $(sed -n 5p "$f" | sed -n 's/^\tby \([^ ]*\) .*/\1/p')"
 	done
 	[[ "$hosts" == *" mx-a.test"* ]]
 	[[ "$hosts" == *" mx-b.test"* ]]

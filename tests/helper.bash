@@ -33,7 +33,7 @@ export MAILTEST_BIN=$BIN
 SRC_BIN=$BIN
 REAL_BIN=$BIN
 RUN_AS=
-PROGRAMS="smtp-handler pop3-handler listener mysmtpd mypopd mailpasswd"
+PROGRAMS="smtp-handler pop3-handler listener mysmtpd mypopd mailpasswd mailquota sendmail"
 if [ "$(id -u)" = 0 ]; then
 	RUN_AS=nobody
 	# One directory for the whole run, which bats removes at its end;
@@ -260,10 +260,11 @@ message_file() {
 	fi
 }
 
-# body_of FILE: a stored message without the Return-Path and Received
-# lines the SMTP handler puts in front of it.
+# body_of FILE: a stored message without the Return-Path, X-Original-To,
+# Delivered-To and Received lines the SMTP handler puts in front of it.
 body_of() {
 	awk 'NR == 1 && /^Return-Path:/ { next }
+	     !done && /^(X-Original-To|Delivered-To):/ { next }
 	     !done && /^Received:/ { inrcv = 1; next }
 	     inrcv && /^[ \t]/ { next }
 	     { inrcv = 0; done = 1; print }' "$1"

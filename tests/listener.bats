@@ -217,7 +217,7 @@ quiet() {
 	[ "$status" -eq 100 ]
 	run timeout 10 "$BIN/listener" -b localhost "$p" "$T/hello"
 	[ "$status" -eq 100 ]
-	[[ "$output" == *"not a numeric IP address: localhost"* ]]
+	[[ "$output" == *"not a numeric IP address or the path of a Unix socket: localhost"* ]]
 	run timeout 10 "$BIN/listener" -b 127.1 "$p" "$T/hello"
 	[ "$status" -eq 100 ]
 	run timeout 10 "$BIN/listener" -b 127.0.0.1 -b 127.0.0.2 \

@@ -23,16 +23,18 @@ start_servers() {
 	wait_port "$POP3_PORT"
 }
 
-# without_trace FILE: the CRLF message in FILE without the Return-Path and
-# Received lines the SMTP handler put in front of it; fails if they are
-# not there.
+# without_trace FILE: the CRLF message in FILE without the Return-Path,
+# X-Original-To, Delivered-To and Received lines the SMTP handler put in
+# front of it; fails if they are not there.
 without_trace() {
 	python3 - "$1" <<'PY'
 import sys
 lines = open(sys.argv[1], "rb").read().split(b"\r\n")
-assert lines[0].startswith(b"Return-Path: <"), lines[:2]
-assert lines[1].startswith(b"Received: "), lines[:2]
-i = 2
+assert lines[0].startswith(b"Return-Path: <"), lines[:4]
+assert lines[1].startswith(b"X-Original-To: "), lines[:4]
+assert lines[2].startswith(b"Delivered-To: "), lines[:4]
+assert lines[3].startswith(b"Received: "), lines[:4]
+i = 4
 while lines[i][:1] in (b" ", b"\t"):
     i += 1
 sys.stdout.buffer.write(b"\r\n".join(lines[i:]))
@@ -72,16 +74,23 @@ PY
 import poplib, sys
 port, sent = int(sys.argv[1]), open(sys.argv[2], "rb").read()
 
-def strip_trace(lines):
-    assert lines[0] == b"Return-Path: <sender@x.test>", lines[:2]
-    assert lines[1].startswith(b"Received: "), lines[:2]
-    i = 2
+def strip_trace(lines, given, box):
+    assert lines[0] == b"Return-Path: <sender@x.test>", lines[:4]
+    assert lines[1] == b"X-Original-To: " + given, lines[:4]
+    assert lines[2] == b"Delivered-To: " + box, lines[:4]
+    assert lines[3].startswith(b"Received: "), lines[:4]
+    i = 4
     while lines[i][:1] in (b" ", b"\t"):
         i += 1
     return b"".join(line + b"\r\n" for line in lines[i:])
 
-for user, password in (("alice@example.com", "alicepw"),
-                       ("bob.smith@example.com", "bobpw")):
+# Each copy names the recipient as smtplib gave it, and the mailbox as
+# the users file spells it.
+for user, password, given, box in (
+        ("alice@example.com", "alicepw", b"alice@example.com",
+         b"alice@example.com"),
+        ("bob.smith@example.com", "bobpw", b"BOB.SMITH@example.com",
+         b"Bob.Smith@Example.COM")):
     p = poplib.POP3("127.0.0.1", port, timeout=10)
     p.user(user)
     p.pass_(password)
@@ -91,7 +100,7 @@ for user, password in (("alice@example.com", "alicepw"),
     assert listing == [b"1 %d" % total], (listing, total)
     _, lines, octets = p.retr(1)
     assert octets == total, (octets, total)
-    got = strip_trace(lines)
+    got = strip_trace(lines, given, box)
     if got != sent:
         sys.exit("%s got %r\nsent %r" % (user, got, sent))
     _, uids, _ = p.uidl()

@@ -94,7 +94,11 @@ EOF
 	stored_body_is alice@example.com </dev/null
 	f=$(message_file alice@example.com)
 	[ "$(head -n 1 "$f")" = "Return-Path: <sender@example.net>" ]
-	[ "$(sed -n 2p "$f" | cut -c 1-10)" = "Received: " ]
+	[ "$(sed -n 2p "$f")" = "X-Original-To: alice@example.com" ]
+	[ "$(sed -n 3p "$f")" = "Delivered-To: alice@example.com" ]
+	[ "$(sed -n 4p "$f" | cut -c 1-10)" = "Received: " ]
+	# Nothing after the Received line and its continuations.
+	[ "$(awk 'NR > 4 && !/^\t/' "$f" | wc -l)" -eq 0 ]
 }
 
 @test "a body that does not end in an empty line keeps its last line intact" {
@@ -109,7 +113,7 @@ EOF
 
 # Several recipients
 
-@test "one message for alice and Bob is stored once, hard-linked into both" {
+@test "one message for alice and Bob: a file each, naming its recipient, the same body, one id in the 250" {
 	run smtp <<'EOF'
 HELO client.test
 MAIL FROM:<sender@example.net>
@@ -127,9 +131,17 @@ EOF
 	[ "$(count Bob.Smith@Example.COM)" -eq 1 ]
 	a=$(message_file alice@example.com)
 	b=$(message_file Bob.Smith@Example.COM)
-	cmp "$a" "$b"
-	[ "$(stat -c %i "$a")" = "$(stat -c %i "$b")" ]
-	[ "$(stat -c %h "$a")" -eq 2 ]
+	[ "$(stat -c %i "$a")" != "$(stat -c %i "$b")" ]
+	[ "$(stat -c %h "$a")" -eq 1 ]
+	[ "$(stat -c %h "$b")" -eq 1 ]
+	[ "$(sed -n 2,3p "$a")" = "$(printf 'X-Original-To: alice@example.com\nDelivered-To: alice@example.com')" ]
+	# Bob as the client spelled him, and his mailbox as the users file does.
+	[ "$(sed -n 2,3p "$b")" = "$(printf 'X-Original-To: bob.smith@example.com\nDelivered-To: Bob.Smith@Example.COM')" ]
+	grep -qx '	for <bob.smith@example.com>;' "$b"
+	cmp <(body_of "$a") <(body_of "$b")
+	printf '%s\n' 'Subject: for two' '' 'hello both' | cmp - <(body_of "$a")
+	# The 250 names the first copy.
+	[[ "$(reply 7)" == "250 2.0.0 Ok: delivered as $(basename "$a" | sed 's/,S=.*//')" ]]
 }
 
 @test "the same recipient twice gets one copy" {
@@ -212,7 +224,7 @@ EOF
 	[ "$(head -n 1 "$(message_file alice@example.com)")" = "Return-Path: <>" ]
 }
 
-@test "the second header is a Received line that names mx.test" {
+@test "Return-Path, X-Original-To, Delivered-To, then a Received line that names mx.test and the recipient" {
 	run smtp <<'EOF'
 EHLO client.test
 MAIL FROM:<sender@example.net>
@@ -226,11 +238,15 @@ QUIT
 EOF
 	[ "$(codes)" = "220 250 250 250 354 250 221" ]
 	f=$(message_file alice@example.com)
-	[[ "$(sed -n 2p "$f")" == "Received: from "* ]]
+	[ "$(sed -n 1p "$f")" = "Return-Path: <sender@example.net>" ]
+	[ "$(sed -n 2p "$f")" = "X-Original-To: alice@example.com" ]
+	[ "$(sed -n 3p "$f")" = "Delivered-To: alice@example.com" ]
+	[[ "$(sed -n 4p "$f")" == "Received: from client.test ("* ]]
 	# The Received header with its continuation lines.
-	awk 'NR == 2 { print; next } NR > 2 && /^\t/ { print; next } NR > 2 { exit }' "$f" |
-	    grep -q 'mx\.test'
-	[ "$(awk 'NR > 2 && !/^\t/ { print; exit }' "$f")" = "Subject: trace" ]
+	awk 'NR == 4 { print; next } NR > 4 && /^\t/ { print; next } NR > 4 { exit }' "$f" >"$T/rcvd"
+	grep -q '^	by mx\.test (smtp-handler) with ESMTP id ' "$T/rcvd"
+	grep -qx '	for <alice@example.com>;' "$T/rcvd"
+	[ "$(awk 'NR > 4 && !/^\t/ { print; exit }' "$f")" = "Subject: trace" ]
 }
 
 @test "the file name is a Maildir name with S= the size and W= the wire size" {
