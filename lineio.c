@@ -358,6 +358,8 @@ io_start_tls(struct io *io, const char *peer)
 		if ((r = wait_tls(io, r, deadline)) <= 0) {
 			log_msg(LOG_NOTICE, "TLS handshake failed peer=%s: %s",
 			    peer, r == 0 ? "timeout" : tls_error());
+			/* Freed, not left for the exit: nothing holds it. */
+			tls_free(t);
 			return -1;
 		}
 	}

@@ -228,6 +228,13 @@ tls_write(struct tls *t, const void *buf, size_t n)
 }
 
 void
+tls_free(struct tls *t)
+{
+	lib.SSL_free(t->ssl);
+	free(t);
+}
+
+void
 tls_close(struct tls *t)
 {
 	/* One try: the client may already be gone, and waiting for its

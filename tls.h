@@ -45,6 +45,9 @@ ssize_t	tls_write(struct tls *t, const void *buf, size_t n);
 /* Send the closing alert, without waiting for the client's. */
 void	tls_close(struct tls *t);
 
+/* Free t, a session that never started (its handshake failed). */
+void	tls_free(struct tls *t);
+
 /* Protocol and cipher in use, e.g. "TLSv1.3", "TLS_AES_256_GCM_SHA384". */
 const char *tls_version(const struct tls *t);
 const char *tls_cipher(const struct tls *t);
