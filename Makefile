@@ -85,8 +85,8 @@ HEADERS	= $(wildcard *.h)
 STORE	= $(B)/ms-dir.o $(B)/ms-quota.o $(B)/ms-lock.o $(B)/ms-deliver.o \
 	$(B)/ms-drop.o
 # What both handlers are made of besides their own state machine.
-COMMON	= $(B)/lineio.o $(B)/log.o $(B)/net.o $(B)/users.o $(B)/address.o \
-	$(B)/options.o $(B)/session.o $(B)/peer.o $(B)/sasl.o $(STORE) \
+COMMON	= $(B)/lineio.o $(B)/log.o $(B)/net.o $(B)/users.o $(B)/conffile.o \
+	$(B)/address.o $(B)/options.o $(B)/session.o $(B)/peer.o $(B)/sasl.o $(STORE) \
 	$(B)/aliases.o $(B)/rcpt.o \
 	$(B)/tls.o $(B)/auth.o $(B)/proxy.o \
 	$(B)/handoff.o
@@ -110,13 +110,15 @@ $(B)/pop3-handler: $(B)/pop3-handler.o $(COMMON)
 	$(CC) $(PROJ_LDFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(B)/mailquota: $(B)/mailquota.o $(B)/options.o $(STORE) $(B)/users.o \
+	    $(B)/conffile.o \
 	    $(B)/address.o $(B)/proxy.o $(B)/net.o $(B)/log.o
 	$(CC) $(PROJ_LDFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(B)/sendmail: $(B)/sendmail.o
 	$(CC) $(PROJ_LDFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
-$(B)/mailpasswd: $(B)/mailpasswd.o $(B)/log.o $(B)/address.o $(B)/users.o
+$(B)/mailpasswd: $(B)/mailpasswd.o $(B)/log.o $(B)/address.o $(B)/users.o \
+	    $(B)/conffile.o
 	$(CC) $(PROJ_LDFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lcrypt
 
 $(B)/listener: $(B)/listener-main.o $(LISTENER)

@@ -107,32 +107,6 @@ uncomment(char *line)
 		}
 }
 
-/* Read one line of f into line (room for ALIASES_LINE_MAX + 1), without
- * its LF.  Returns 0, or -1 at the end; *bad is set for a line too long
- * or holding a NUL, read to its end. */
-static int
-read_line(FILE *f, char *line, int *bad)
-{
-	size_t n = 0;
-	int c;
-
-	*bad = 0;
-	while ((c = getc(f)) != EOF && c != '\n') {
-		if (c == '\0')
-			*bad = 1;
-		if (n < ALIASES_LINE_MAX)
-			line[n++] = (char)c;
-		else
-			*bad = 1;
-	}
-	if (c == EOF && n == 0 && !*bad)
-		return -1;
-	if (n > 0 && line[n - 1] == '\r')
-		n--;
-	line[n] = '\0';
-	return 0;
-}
-
 /* The table being built, and the entry gathered from its lines. */
 struct reader {
 	struct aliases *a;
@@ -218,7 +192,7 @@ parse(struct reader *r, FILE *f)
 	size_t lineno = 0, n;
 	int bad;
 
-	while (read_line(f, line, &bad) == 0) {
+	while (conf_read_line(f, line, ALIASES_LINE_MAX, &bad) >= 0) {
 		lineno++;
 		if (!bad)
 			uncomment(line);
@@ -307,11 +281,7 @@ load(struct aliases *a, const char *path, int report)
 		errno = saved;
 		return -1;
 	}
-	fresh.dev = st.st_dev;
-	fresh.ino = st.st_ino;
-	fresh.size = st.st_size;
-	fresh.mtime = st.st_mtim;
-	fresh.ctime = st.st_ctim;
+	conf_stamp_set(&fresh.stamp, &st);
 	aliases_free(a);
 	*a = fresh;
 	return 0;
@@ -343,12 +313,7 @@ aliases_refresh(struct aliases *a)
 			return 0;
 		return load(a, a->path, 0);
 	}
-	if (!a->missing && st.st_dev == a->dev && st.st_ino == a->ino &&
-	    st.st_size == a->size &&
-	    st.st_mtim.tv_sec == a->mtime.tv_sec &&
-	    st.st_mtim.tv_nsec == a->mtime.tv_nsec &&
-	    st.st_ctim.tv_sec == a->ctime.tv_sec &&
-	    st.st_ctim.tv_nsec == a->ctime.tv_nsec)
+	if (!a->missing && conf_stamp_same(&a->stamp, &st))
 		return 0;
 	return load(a, a->path, 0);
 }

@@ -21,6 +21,8 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "conffile.h"
+
 struct alias {
 	char	*key;		/* as written: "team@example.com", "abuse" */
 	char	**members;	/* as written */
@@ -33,10 +35,7 @@ struct aliases {
 	struct alias *list;
 	size_t	count;
 	int	missing;	/* the file does not exist: no aliases */
-	dev_t	dev;		/* identity of the file last read, */
-	ino_t	ino;		/* to notice a change */
-	off_t	size;
-	struct timespec mtime, ctime;
+	struct conf_stamp stamp;	/* the file last read */
 	int	once;		/* read as root: not read again */
 	size_t	skipped;	/* malformed entries left out */
 };

@@ -209,16 +209,23 @@ session_start(struct config *c, enum proto proto, int argc, char **argv,
 		tls_load(c->cert, c->key);
 	io_init(io, 0, 1, c->timeout);
 	if (users_load(u, c->users_path) == 0) {
-		load_aliases(c, proto, io, u, al);
+		/* Only SMTP looks up recipients; POP3 reads the aliases
+		 * file for --check alone, so that its sessions neither pay
+		 * for it nor fail on it. */
+		if (proto == PROTO_SMTP || c->check)
+			load_aliases(c, proto, io, u, al);
 		become(c, proto, io);
 		/* A file only root may read keeps the reading made as root
 		 * for the session; one the session's user may read is read
 		 * again when it changes, as always. */
 		if (access(c->users_path, R_OK) < 0)
 			u->once = 1;
-		if (access(c->aliases_path, R_OK) < 0 && errno == EACCES)
-			al->once = 1;
-		more_files();
+		if (proto == PROTO_SMTP) {
+			if (access(c->aliases_path, R_OK) < 0 &&
+			    errno == EACCES)
+				al->once = 1;
+			more_files();
+		}
 		return;
 	}
 	err = errno;

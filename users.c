@@ -95,33 +95,6 @@ add(struct users *u, const char *addr, const char *pass)
 	return 0;
 }
 
-/* Read one line of f into line (room for USERS_LINE_MAX + 1) without its
- * LF.  Returns the length, or -1 at the end of the file; *bad is set for
- * a line that is too long or holds a NUL, which is read to its end and
- * must be skipped whole: never cut short, never repaired. */
-static long
-read_line(FILE *f, char *line, int *bad)
-{
-	size_t n = 0;
-	int c;
-
-	*bad = 0;
-	while ((c = getc(f)) != EOF && c != '\n') {
-		if (c == '\0')
-			*bad = 1;
-		if (n < USERS_LINE_MAX)
-			line[n++] = (char)c;
-		else
-			*bad = 1;
-	}
-	if (c == EOF && n == 0 && !*bad)
-		return -1;
-	if (n > 0 && line[n - 1] == '\r')
-		n--;
-	line[n] = '\0';
-	return (long)n;
-}
-
 /* Read every line of f into the empty table *u.  When an address appears
  * twice, lookups find the first. */
 static int
@@ -131,7 +104,7 @@ parse(struct users *u, FILE *f)
 	size_t lineno = 0;
 	int bad;
 
-	while (read_line(f, line, &bad) >= 0) {
+	while (conf_read_line(f, line, USERS_LINE_MAX, &bad) >= 0) {
 		lineno++;
 		if (bad || split_line(line, &addr, &pass) < 0 || (addr != NULL &&
 		    (!users_usable(addr) || strlen(pass) > PASSWORD_MAX))) {
@@ -194,11 +167,7 @@ load(struct users *u, const char *path)
 		errno = saved;
 		return -1;
 	}
-	fresh.dev = st.st_dev;
-	fresh.ino = st.st_ino;
-	fresh.size = st.st_size;
-	fresh.mtime = st.st_mtim;
-	fresh.ctime = st.st_ctim;
+	conf_stamp_set(&fresh.stamp, &st);
 	users_free(u);
 	*u = fresh;
 	return 0;
@@ -221,12 +190,7 @@ users_refresh(struct users *u)
 		return 0;
 	if (stat(u->path, &st) < 0)
 		return -1;
-	if (st.st_dev == u->dev && st.st_ino == u->ino &&
-	    st.st_size == u->size &&
-	    st.st_mtim.tv_sec == u->mtime.tv_sec &&
-	    st.st_mtim.tv_nsec == u->mtime.tv_nsec &&
-	    st.st_ctim.tv_sec == u->ctime.tv_sec &&
-	    st.st_ctim.tv_nsec == u->ctime.tv_nsec)
+	if (conf_stamp_same(&u->stamp, &st))
 		return 0;
 	return load(u, u->path);
 }

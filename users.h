@@ -10,6 +10,8 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "conffile.h"
+
 struct user {
 	char	*address;	/* as spelled in the file: the mailbox name */
 	char	*password;	/* plain text or a crypt(3) hash */
@@ -19,10 +21,7 @@ struct users {
 	const char *path;
 	struct user *list;
 	size_t	count;
-	dev_t	dev;		/* identity of the file last read, */
-	ino_t	ino;		/* to notice a change */
-	off_t	size;
-	struct timespec mtime, ctime;
+	struct conf_stamp stamp;	/* the file last read */
 	int	once;		/* read as root, which the process no longer
 				 * is: not read again (users_refresh) */
 };

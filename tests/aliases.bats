@@ -8,6 +8,7 @@
 # sessions throughout, and one real client through a listener.
 
 load helper
+load lib/session
 
 # aliases_file LINE...: write the aliases file beside the users file,
 # where the handlers look for it by default, one LINE a line.
@@ -521,6 +522,61 @@ smtp-handler: fatal: 1 error in aliases file $T/aliases" ]
 	[ "$(codes)" = "220 250 250 550 221" ]
 }
 
+@test "an aliases file that cannot be read: 421 4.3.0 at the start, 451 4.3.0 at RCPT mid-session, 250 once it is back" {
+	aliases_file 'team@example.com: alice@example.com'
+	# A directory opens but cannot be read (EISDIR), for root as well.
+	mv "$T/aliases" "$T/aliases.saved"
+	mkdir "$T/aliases"
+	run rcpts alice@example.com
+	[ "$(codes)" = "421" ]
+	[[ "$(reply 1)" == "421 4.3.0 mx.test "* ]]
+	[ "$(count alice@example.com)" -eq 0 ]
+	rmdir "$T/aliases"
+	mv "$T/aliases.saved" "$T/aliases"
+	smtp_start
+	smtp_expect "220 "
+	smtp_say EHLO client.test;			smtp_expect "250 "
+	smtp_say "MAIL FROM:<sender@example.net>";	smtp_expect "250 2.1.0"
+	smtp_say "RCPT TO:<team@example.com>";	smtp_expect "250 2.1.5"
+	mv "$T/aliases" "$T/aliases.saved"
+	mkdir "$T/aliases"
+	# Every RCPT, a user's too: which wins cannot be known without it.
+	smtp_say "RCPT TO:<carol@example.org>";	smtp_expect "451 4.3.0"
+	[ "$SMTP_REPLY" = "451 4.3.0 Aliases file unavailable, try again later" ]
+	rmdir "$T/aliases"
+	mv "$T/aliases.saved" "$T/aliases"
+	smtp_say "RCPT TO:<carol@example.org>";	smtp_expect "250 2.1.5"
+	smtp_say DATA;					smtp_expect "354"
+	smtp_say "Subject: back"
+	smtp_say ""
+	smtp_say "hello"
+	smtp_say ".";					smtp_expect "250 2.0.0"
+	smtp_say QUIT;					smtp_expect "221 2.0.0"
+	smtp_wait
+	[ "$SMTP_STATUS" -eq 0 ]
+	[ "$(count alice@example.com)" -eq 1 ]
+	[ "$(count carol@example.org)" -eq 1 ]
+}
+
+@test "an entry over ALIAS_ENTRY_MAX (256 KiB) over its continuation lines is skipped whole; the next entry counts" {
+	{
+		echo 'big@example.com: alice@example.com,'
+		# 300 continuation lines of 1000 octets: 300 KB in all.
+		for i in $(seq 1 300); do
+			printf '  %s,\n' "$(chars 1000 x)"
+		done
+		echo 'ok@example.com: carol@example.org'
+	} >"$T/aliases"
+	run send big@example.com ok@example.com
+	echo "$output"
+	[ "$(codes)" = "220 250 250 550 250 354 250 221" ]
+	[ "$(count alice@example.com)" -eq 0 ]
+	[ "$(count carol@example.org)" -eq 1 ]
+	run "$BIN/smtp-handler" -u "$USERS" -d "$STORE" --check
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"$T/aliases:1: "*"skipped"* ]]
+}
+
 @test "EXPN is not implemented and VRFY does not disclose a list's members" {
 	aliases_file 'team@example.com: alice@example.com, bob.smith@example.com'
 	run smtp <<'EOF'
@@ -627,6 +683,26 @@ EOF
 	run timeout 30 "$BIN/pop3-handler" --check -u "$USERS" -d "$STORE" --aliases "$T/other"
 	[ "$status" -eq 0 ]
 	[ -z "$output" ]
+}
+
+@test "a POP3 session does not read the aliases file: an unreadable or malformed one does not stop a login" {
+	mkdir "$T/aliases"
+	run pop3 <<'EOF'
+USER alice@example.com
+PASS alicepw
+STAT
+QUIT
+EOF
+	[ "$status" -eq 0 ]
+	[ "$(status)" = "+OK +OK +OK +OK +OK" ]
+	rmdir "$T/aliases"
+	printf 'broken\n' >"$T/aliases"
+	run pop3 <<'EOF'
+USER alice@example.com
+PASS alicepw
+QUIT
+EOF
+	[ "$(status)" = "+OK +OK +OK +OK" ]
 }
 
 # Subaddresses

@@ -6,44 +6,20 @@
 # refuses uid 0 for mail, so the mailbox is handed to nobody) and doveadm.
 
 load helper
+load lib/dovecot
 
-# dovecot_up: a private Dovecot with no network listeners, whose only
-# user reads the Maildir $T/dv/box.
+# dovecot_up ADDRESS: a private Dovecot (lib/dovecot.bash) whose only
+# user reads a copy of the Maildir of ADDRESS, $T/dv/box, as nobody.
 dovecot_up() {
-	[ "$(id -u)" -eq 0 ] || skip "needs root"
-	command -v doveadm >/dev/null || skip "needs doveadm (dovecot-core)"
-	chmod 755 "$T"
-	mkdir -p "$T/dv" "$T/dcbase" "$T/dcstate"
+	dovecot_need
+	mkdir -p "$T/dv"
 	cp -a "$(maildir "$1")" "$T/dv/box"
 	chown -R 65534:65534 "$T/dv"
-	cat >"$T/dovecot.conf" <<CONF
-protocols =
-ssl = no
-log_path = $T/dovecot.log
-base_dir = $T/dcbase
-state_dir = $T/dcstate
-mail_location = maildir:$T/dv/box
-userdb {
-  driver = static
-  args = uid=65534 gid=65534 home=$T/dv
-}
-passdb {
-  driver = static
-  args = nopassword=y
-}
-CONF
-	timeout 10 dovecot -c "$T/dovecot.conf"
-	DOVECOT=1
-}
-
-doveadm_() {
-	timeout 20 doveadm -c "$T/dovecot.conf" -o stats_writer_socket_path= "$@"
+	dovecot_start "maildir:$T/dv/box" 65534 65534 "$T/dv"
 }
 
 teardown() {
-	if [ -n "${DOVECOT:-}" ]; then
-		timeout 10 doveadm -c "$T/dovecot.conf" stop 2>/dev/null || true
-	fi
+	dovecot_stop
 	rm -rf "$T"
 }
 

@@ -7,6 +7,7 @@
 # the same file.
 
 load helper
+load lib/dovecot
 
 # mdsize ADDRESS: the path of the maildirsize of ADDRESS.
 mdsize() {
@@ -798,53 +799,23 @@ alice@example.com                         150            0     -        2  none"
 
 # Dovecot
 
-# dovecot_quota_up ADDRESS: a private Dovecot with no network listeners
-# and the maildir quota backend with no limits of its own, so that it
-# takes them from maildirsize, whose only user "test" is the Maildir of
-# ADDRESS in the store itself (not a copy).  As in maildir_interop.bats,
-# it needs root: Dovecot's master runs as root and refuses uid 0 for
-# mail, so the mail is $RUN_AS's, as the handlers made it.
+# dovecot_quota_up ADDRESS: a private Dovecot (lib/dovecot.bash) with
+# the maildir quota backend and no limits of its own, so that it takes
+# them from maildirsize, whose only user "test" is the Maildir of ADDRESS
+# in the store itself (not a copy), $RUN_AS's as the handlers made it.
 dovecot_quota_up() {
-	[ "$(id -u)" -eq 0 ] || skip "needs root"
-	command -v doveadm >/dev/null || skip "needs doveadm (dovecot-core)"
+	dovecot_need
 	local uid gid
 	uid=$(id -u "$RUN_AS")
 	gid=$(id -g "$RUN_AS")
-	chmod 755 "$T"
-	mkdir -p "$T/dcbase" "$T/dcstate" "$T/dchome"
+	mkdir -p "$T/dchome"
 	chown "$uid:$gid" "$T/dchome"
-	cat >"$T/dovecot.conf" <<CONF
-protocols =
-ssl = no
-log_path = $T/dovecot.log
-base_dir = $T/dcbase
-state_dir = $T/dcstate
-mail_location = maildir:$(maildir "$1")
-mail_plugins = quota
-plugin {
-  quota = maildir:User quota
-}
-userdb {
-  driver = static
-  args = uid=$uid gid=$gid home=$T/dchome
-}
-passdb {
-  driver = static
-  args = nopassword=y
-}
-CONF
-	timeout 10 dovecot -c "$T/dovecot.conf"
-	DOVECOT=1
-}
-
-doveadm_() {
-	timeout 20 doveadm -c "$T/dovecot.conf" -o stats_writer_socket_path= "$@"
+	dovecot_start "maildir:$(maildir "$1")" "$uid" "$gid" "$T/dchome" \
+	    "$(printf 'mail_plugins = quota\nplugin {\n  quota = maildir:User quota\n}')"
 }
 
 teardown() {
-	if [ -n "${DOVECOT:-}" ]; then
-		timeout 10 doveadm -c "$T/dovecot.conf" stop 2>/dev/null || true
-	fi
+	dovecot_stop
 	if [ -n "${PIDS:-}" ]; then
 		kill $PIDS 2>/dev/null || true
 		wait $PIDS 2>/dev/null || true
