@@ -396,7 +396,7 @@ PY
 	[[ "$output" == *"mail after tls, before ehlo: (503, b'5.5.1 Send HELO or EHLO first')"* ]]
 	[[ "$output" == *"auth: 235 b'2.7.0 Authentication successful'"* ]]
 	assert_tls_delivery 587
-	# curl, as the README shows it, with the name on the certificate.
+	# curl, as DEPLOYMENT.md shows it, with the name on the certificate.
 	printf 'Subject: curl\n\nSent by curl.\n' |
 	    timeout 30 curl -sS -T - --crlf --ssl-reqd --cacert "$CERTS/ca.pem" \
 	    --resolve "mx.test:$PORT:127.0.0.1" --user 'alice@example.com:alicepw' \
