@@ -8,7 +8,6 @@
 # sessions throughout, and one real client through a listener.
 
 load helper
-load lib/session
 
 # aliases_file LINE...: write the aliases file beside the users file,
 # where the handlers look for it by default, one LINE a line.

@@ -211,8 +211,10 @@ deliver_ok() {
 	[ "$(codes)" = "220 250 250 250 354 250 221" ]
 }
 
-# A live SMTP session driven one line at a time: smtp_say writes to it
-# (fd 5), smtp_expect reads its replies (fd 6).  SMTP_PID is the handler.
+# helper.bash's smtp_start with the program itself ($REAL_BIN, as
+# AS_USER) under a command prefix (strace, prlimit) given as arguments,
+# and no timeout of its own: the tests kill it.  smtp_say and
+# smtp_expect are helper.bash's.  SMTP_PID is the handler.
 smtp_start() {
 	rm -f "$T/smtp.in" "$T/smtp.out"
 	mkfifo "$T/smtp.in" "$T/smtp.out"
@@ -223,30 +225,6 @@ smtp_start() {
 	SMTP_PID=$!
 	PIDS="${PIDS:-} $SMTP_PID"
 	exec 6<"$T/smtp.out"
-}
-
-smtp_say() {
-	printf '%s\r\n' "$*" >&5
-}
-
-# smtp_expect PREFIX: read the next reply (its last line, 10 s at most)
-# and fail unless it starts with PREFIX.
-smtp_expect() {
-	local line i
-	for i in $(seq 1 100); do
-		if ! IFS= read -r -t 10 line <&6; then
-			echo "smtp_expect: no reply, wanted '$1'" >&2
-			return 1
-		fi
-		line=${line%$'\r'}
-		[[ $line =~ ^[0-9]{3}- ]] || break
-	done
-	SMTP_REPLY=$line
-	case $line in
-	"$1"*) return 0 ;;
-	esac
-	echo "smtp_expect: got '$line', wanted '$1...'" >&2
-	return 1
 }
 
 # wait_exit PID [SECONDS]: wait up to SECONDS (default 10) for PID, a

@@ -8,7 +8,6 @@
 bats_require_minimum_version 1.5.0
 
 load helper
-load lib/session
 
 # users_add LINE...: append each LINE, LF-ended, to the users file.
 users_add() {
