@@ -113,7 +113,8 @@ struct reader {
 	char	entry[ALIAS_ENTRY_MAX + 1];
 	size_t	len;
 	size_t	line;		/* where the entry started; 0: none */
-	int	bad;		/* a line of it was too long or had a NUL */
+	int	bad;		/* 1: a line of it was too long or had a NUL;
+				 * 2: the lines together were too long */
 	int	report;
 };
 
@@ -141,7 +142,7 @@ finish_entry(struct reader *r)
 		return 0;
 	r->entry[r->len] = '\0';
 	if (r->bad)
-		skip(r, r->len > ALIAS_ENTRY_MAX - 1 ? "entry too long" :
+		skip(r, r->bad & 2 ? "entry too long" :
 		    "line too long or has a NUL");
 	else if ((st = aliases_parse_entry(r->entry, &key, members, &n)) !=
 	    ALIAS_OK)
@@ -213,7 +214,7 @@ parse(struct reader *r, FILE *f)
 		}
 		r->bad |= bad;
 		if (r->len + n + 1 > ALIAS_ENTRY_MAX) {
-			r->bad = 1;
+			r->bad |= 2;
 			continue;
 		}
 		/* A continuation is joined with a space. */
