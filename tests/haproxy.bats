@@ -508,7 +508,14 @@ $(hex 'PROXY TCP4 127.0.0.2 127.0.0.1 40000 25\r\n')
 	PIDS="$PIDS $!"
 	client raw 127.0.0.1 "$p" eof >"$T/silent" &
 	PIDS="$PIDS $!"
-	sleep 0.5
+	# Both clients connected (python may take a while to start on a
+	# busy machine), and the partial header had time to arrive.
+	for i in $(seq 1 100); do
+		[ "$(ss -Htn state established "( dport = :$p )" | wc -l)" -ge 2 ] && break
+		sleep 0.1
+	done
+	[ "$(ss -Htn state established "( dport = :$p )" | wc -l)" -ge 2 ]
+	sleep 0.3
 	kill -TERM "$LPID"
 	for i in $(seq 1 50); do
 		[ -s "$T/partial" ] && [ -s "$T/silent" ] && break
