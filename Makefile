@@ -4,8 +4,9 @@
 #   make            build everything
 #   make run        start mysmtpd on 2525 and mypopd on 1100 (loopback)
 #   make check      run the whole test suite, plain and sanitized builds
-#   make test       run the suite against the plain build only
-#   make sanitize   run the suite against an ASan/UBSan build in san/
+#   make test       the quick part: unit and protocol suites, plain build
+#   make unit       the parsers' unit tests only
+#   make sanitize   run the whole suite against an ASan/UBSan build in san/
 #   make install    install under $(DESTDIR)$(PREFIX)
 
 PREFIX	= /usr/local
@@ -131,6 +132,22 @@ $(B)/mysmtpd: $(B)/mysmtpd.o $(LISTENER)
 $(B)/mypopd: $(B)/mypopd.o $(LISTENER)
 	$(CC) $(PROJ_LDFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LISTENER_LIBS)
 
+# Table-driven unit tests of the parsers (tests/unit/): each is a small
+# program that prints one "ok" or "not ok" line per case and exits 1 if
+# any failed.
+UNIT	= address-test proxy-test
+$(B)/tests/unit/address-test: tests/unit/address-test.c tests/unit/unit.h \
+	    $(B)/address.o
+$(B)/tests/unit/proxy-test: tests/unit/proxy-test.c tests/unit/unit.h \
+	    $(B)/proxy.o $(B)/net.o $(B)/log.o
+$(UNIT:%=$(B)/tests/unit/%):
+	@mkdir -p $(B)/tests/unit
+	$(CC) $(PROJ_CFLAGS) -I. $(CFLAGS) $(PROJ_LDFLAGS) $(LDFLAGS) -o $@ \
+	    $(filter %.c %.o,$^) $(LIBS)
+
+unit: $(UNIT:%=$(B)/tests/unit/%)
+	@for t in $(UNIT); do $(B)/tests/unit/$$t || exit 1; done
+
 deps:
 	@./deps.sh build
 
@@ -140,22 +157,38 @@ test-deps:
 run: deps all
 	./run.sh
 
-test: test-deps all
-	BIN=$(B) bats tests
+# The suites (tests/README.md): tests/unit are the parsers' own tests in
+# C, tests/protocol the sessions piped through the handlers and the
+# clients on loopback, tests/system what needs root, namespaces, systemd,
+# a cluster or injected faults.  make test is the quick part; make check
+# is everything, plain and sanitized, and is what CI runs.
+SUITES	= tests/protocol tests/system
+# make test leaves out the protocol tests tagged slow ("# bats
+# test_tags=slow": half a second or more, mostly a login or recipient
+# delay, a timeout or a real client waited for) and runs the files in
+# parallel (GNU parallel), each test with its own store and ports.
+TEST_JOBS = 3
+
+test: test-deps all unit
+	BIN=$(B) bats --jobs $(TEST_JOBS) --no-parallelize-within-files \
+	    --filter-tags '!slow' tests/protocol
+
+check: test-deps all unit
+	BIN=$(B) bats $(SUITES)
+	$(MAKE) sanitize
 
 sanitize: test-deps
-	$(MAKE) B=san CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" all
+	$(MAKE) B=san CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" \
+	    all unit
 	BIN=san ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-		UBSAN_OPTIONS=print_stacktrace=1 bats tests
-
-check: test sanitize
+		UBSAN_OPTIONS=print_stacktrace=1 bats $(SUITES)
 
 # A representative part of the suite with each handler under valgrind:
 # any memory error or definite leak fails the session (exit 99).  No
 # gdbserver: its FIFOs, made before -U, could not be removed after it.  The
 # listeners are copied beside the wrappers, which they run.
-VG_SUITES = tests/smtp_session.bats tests/smtp_data.bats \
-	tests/pop3_session.bats tests/pop3_update.bats
+VG_SUITES = tests/protocol/smtp_session.bats tests/protocol/smtp_data.bats \
+	tests/protocol/pop3_session.bats tests/protocol/pop3_update.bats
 valgrind: test-deps all
 	@command -v valgrind >/dev/null || { echo \
 	    "make: valgrind is missing: apt-get install valgrind" >&2; exit 1; }
@@ -248,7 +281,7 @@ uninstall:
 
 clean:
 	rm -f $(PROGS) $(LIBEXEC_PROGS) *.o
-	rm -rf san vg fuzz/build
+	rm -rf san vg fuzz/build tests/unit/*-test
 
-.PHONY: all deps test-deps run test sanitize check valgrind fuzz bench install \
+.PHONY: all deps test-deps run unit test sanitize check valgrind fuzz bench install \
 	uninstall clean

@@ -182,7 +182,8 @@ address_literal(const unsigned char *s, size_t n)
 	if (n < 2 || s[0] != '[' || (end = memchr(s, ']', n)) == NULL)
 		return 0;
 	len = (size_t)(end - s) - 1;
-	if (len == 0 || len >= sizeof(buf))
+	/* inet_pton() would stop at a NUL and take what came before it. */
+	if (len == 0 || len >= sizeof(buf) || memchr(s + 1, '\0', len) != NULL)
 		return 0;
 	memcpy(buf, s + 1, len);
 	buf[len] = '\0';
@@ -291,6 +292,8 @@ addr_unquote(const struct address *a, struct address *out)
 	char buf[ADDRESS_MAX + 1];
 	size_t i, n = 0;
 
+	if (!a->quoted)
+		return ADDR_SYNTAX;
 	/* Drop the quotes and the backslashes of quoted pairs. */
 	for (i = 1; i + 1 < a->at; i++) {
 		if (a->text[i] == '\\')

@@ -46,7 +46,8 @@ enum addr_status addr_parse_mailbox(const char *s, size_t len, int utf8,
 
 /* Write into *out the address a with its quoted local part unquoted, if
  * what is left is a plain dot-string (as "alice"@example.com is).
- * Returns ADDR_OK, or ADDR_SYNTAX when the local part needs its quotes. */
+ * Returns ADDR_OK, or ADDR_SYNTAX when the local part needs its quotes or
+ * was not quoted. */
 enum addr_status addr_unquote(const struct address *a, struct address *out);
 
 #endif

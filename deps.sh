@@ -6,7 +6,7 @@
 set -eu
 
 build_pkgs="gcc make libc6-dev libcrypt-dev libsystemd-dev libssl-dev"
-test_pkgs="bats python3 curl procps dovecot-core systemd xinetd man-db systemd-container mmdebstrap strace openssl swaks libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl mpop iproute2 haproxy bindfs xfsprogs s-nail git git-email"
+test_pkgs="bats python3 curl procps dovecot-core systemd xinetd man-db systemd-container mmdebstrap strace openssl swaks libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl mpop iproute2 haproxy bindfs xfsprogs s-nail git git-email parallel"
 
 # have PACKAGE: is the Debian package installed?
 have() {
