@@ -34,6 +34,8 @@ io_init(struct io *io, int in, int out, int timeout)
 	io->tty = isatty(in);
 	io->failed = 0;
 	io->wtimeout = timeout;
+	io->beat = NULL;
+	io->beat_arg = NULL;
 	io->ipos = io->ilen = io->olen = 0;
 	if (fstat(out, &st) < 0 || !S_ISSOCK(st.st_mode))
 		return;
@@ -49,22 +51,34 @@ io_init(struct io *io, int in, int out, int timeout)
 		(void)fcntl(out, F_SETFL, fl | O_NONBLOCK);
 }
 
-/* Wait until fd is ready for events or the deadline passes.  Returns 1
- * when ready, 0 on timeout, -1 on error. */
+void
+io_beat(struct io *io, void (*fn)(void *), void *arg)
+{
+	io->beat = fn;
+	io->beat_arg = arg;
+}
+
+/* Wait until fd is ready for events or the deadline passes, calling the
+ * beat (io_beat) before each poll(), which then waits at most
+ * STORE_LOCK_BEAT seconds.  Returns 1 when ready, 0 on timeout, -1 on
+ * error. */
 static int
-wait_fd(int fd, short events, long long deadline)
+wait_fd(struct io *io, int fd, short events, long long deadline)
 {
 	struct pollfd pfd;
-	long long left;
+	long long left, slice;
 	int n;
 
+	slice = io->beat != NULL ? STORE_LOCK_BEAT * 1000LL : 60000;
 	for (;;) {
+		if (io->beat != NULL)
+			io->beat(io->beat_arg);
 		left = deadline - net_now_ms();
 		if (left <= 0)
 			return 0;
 		pfd.fd = fd;
 		pfd.events = events;
-		n = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
+		n = poll(&pfd, 1, (int)(left > slice ? slice : left));
 		if (n > 0)
 			return 1;
 		if (n < 0 && errno != EINTR)
@@ -78,9 +92,9 @@ static int
 wait_tls(struct io *io, ssize_t want, long long deadline)
 {
 	if (want == TLS_WANT_READ)
-		return wait_fd(io->in, POLLIN, deadline);
+		return wait_fd(io, io->in, POLLIN, deadline);
 	if (want == TLS_WANT_WRITE)
-		return wait_fd(io->out, POLLOUT, deadline);
+		return wait_fd(io, io->out, POLLOUT, deadline);
 	return -1;
 }
 
@@ -120,7 +134,7 @@ fill(struct io *io, long long deadline)
 	if (io->tls != NULL)
 		return fill_tls(io, deadline);
 	for (;;) {
-		r = wait_fd(io->in, POLLIN, deadline);
+		r = wait_fd(io, io->in, POLLIN, deadline);
 		if (r == 0)
 			return IO_TIMEOUT;
 		if (r < 0)
@@ -316,7 +330,7 @@ io_flush(struct io *io)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN &&
-		    wait_fd(io->out, POLLOUT, deadline) > 0)
+		    wait_fd(io, io->out, POLLOUT, deadline) > 0)
 			continue;
 		io->failed = 1;
 	}

@@ -36,6 +36,8 @@ struct io {
 	int	tty;		/* input is a terminal: LF alone ends lines */
 	int	failed;		/* an output error happened: stop writing */
 	int	wtimeout;	/* seconds one flush may wait for the client */
+	void	(*beat)(void *);	/* called while waiting (io_beat) */
+	void	*beat_arg;
 	size_t	ipos, ilen;	/* unread input is ibuf[ipos..ilen) */
 	size_t	olen;		/* pending output is obuf[0..olen) */
 	char	ibuf[IO_BUFSIZE];
@@ -46,6 +48,13 @@ struct io {
  * client to take a flush of output; notes whether in is a tty and, when
  * out is a socket, makes it non-blocking without Nagle's algorithm. */
 void	io_init(struct io *io, int in, int out, int timeout);
+
+/* While the session waits for its client, to read or to write, call
+ * fn(arg) every STORE_LOCK_BEAT seconds and whenever a wait begins: a
+ * POP3 session keeps its maildrop lock fresh with it however long its
+ * client stays silent.  fn must be cheap when it has nothing to do.  A
+ * NULL fn (io_init's default) stops the calls. */
+void	io_beat(struct io *io, void (*fn)(void *), void *arg);
 
 /* Read one line into line (room for max bytes plus a NUL), without its
  * line end, within timeout seconds for the whole line.  Sets *len and

@@ -96,16 +96,16 @@ wire_end(const struct ms_reader *r)
  * now: it may have been swapped for a link or a FIFO since the listing,
  * and opening a FIFO would block.  Returns the fd, or -1. */
 static int
-open_msg(int dirfd, const char *name)
+open_msg(int dirfd, const char *name, struct stat *stp)
 {
-	struct stat st;
+	struct stat st, *sp = stp != NULL ? stp : &st;
 	int fd;
 
 	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 	    O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, sp) < 0 || !S_ISREG(sp->st_mode)) {
 		close(fd);
 		errno = EINVAL;
 		return -1;
@@ -123,7 +123,7 @@ scan_size(int dirfd, const char *name)
 	ssize_t n;
 	int fd;
 
-	if ((fd = open_msg(dirfd, name)) < 0)
+	if ((fd = open_msg(dirfd, name, NULL)) < 0)
 		return -1;
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
 		total += (off_t)wire(&r, buf, (size_t)n, NULL);
@@ -152,32 +152,56 @@ name_field(const char *name, const char *field)
 	return v;
 }
 
-/* Wire size of a message: the W= of its name when its S= matches the
- * file, so that a maildrop is listed without reading it; else counted. */
-static off_t
-msg_size(int dirfd, const char *name, off_t disk)
+/* The sizes a name of ours carries: S= on disk, W= on the wire; 0 when
+ * the name has no such pair (another program's), -1 if it lies. */
+static int
+name_sizes(const char *name, off_t *disk, off_t *size)
 {
 	long long s = name_field(name, ",S="), w = name_field(name, ",W=");
 
-	if (s == (long long)disk && w >= s)
-		return (off_t)w;
-	return scan_size(dirfd, name);
+	if (s < 0 || w < 0)
+		return 0;
+	if (w < s)
+		return -1;
+	*disk = (off_t)s;
+	*size = (off_t)w;
+	return 1;
 }
 
-/* Add one directory entry to the snapshot if it is a plain message. */
+/* Add one directory entry, of type type (a dirent's d_type), to the
+ * snapshot if it is a plain message. */
 static int
-add_msg(struct ms_mailbox *m, size_t *cap, int cur, const char *name)
+add_msg(struct ms_mailbox *m, size_t *cap, int cur, const char *name,
+    unsigned char type)
 {
 	struct stat st;
 	struct msg *x;
+	off_t disk, size;
 	char *p;
+	int named;
 
 	if (name[0] == '.' || m->n >= POP3_MESSAGES_MAX)
 		return 0;
-	/* Links are never followed and other file types never served. */
-	if (fstatat(m->dirs[cur], name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-	    !S_ISREG(st.st_mode))
+	/* Links are never followed and other file types never served.  The
+	 * directory says which a file is, and a name of ours says its
+	 * sizes: a maildrop is listed without a stat() of each message,
+	 * which costs a round trip on a network file system.  ms_read_open
+	 * checks the file when it is opened. */
+	if (type != DT_REG && type != DT_UNKNOWN)
 		return 0;
+	if ((named = name_sizes(name, &disk, &size)) <= 0 ||
+	    type == DT_UNKNOWN) {
+		if (fstatat(m->dirs[cur], name, &st,
+		    AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+			return 0;
+		/* A name whose S= is not the file's size is someone
+		 * else's (a compressed file): its size is counted. */
+		if (named <= 0 || st.st_size != disk) {
+			disk = st.st_size;
+			if ((size = scan_size(m->dirs[cur], name)) < 0)
+				return 0;
+		}
+	}
 	if (m->n == *cap) {
 		*cap = *cap == 0 ? 64 : *cap * 2;
 		if ((x = reallocarray(m->msgs, *cap, sizeof(*x))) == NULL)
@@ -187,9 +211,8 @@ add_msg(struct ms_mailbox *m, size_t *cap, int cur, const char *name)
 	x = &m->msgs[m->n];
 	memset(x, 0, sizeof(*x));
 	x->cur = cur;
-	x->disk = st.st_size;
-	if ((x->size = msg_size(m->dirs[cur], name, st.st_size)) < 0)
-		return 0;
+	x->disk = disk;
+	x->size = size;
 	if ((x->name = strdup(name)) == NULL)
 		return -1;
 	x->secs = strtoll(name, &p, 10);
@@ -228,9 +251,9 @@ snapshot(struct ms_mailbox *m)
 			return -1;
 		}
 		while ((e = readdir(dir)) != NULL) {
-			/* A million fstatat on NFS take minutes. */
+			/* A million names on NFS take a while. */
 			ms_lock_keep(&m->lock, 0);
-			if (add_msg(m, &cap, cur, e->d_name) < 0) {
+			if (add_msg(m, &cap, cur, e->d_name, e->d_type) < 0) {
 				closedir(dir);
 				return -1;
 			}
@@ -486,18 +509,33 @@ enum ms_result
 ms_read_open(struct ms_mailbox *m, size_t i, struct ms_reader **rp)
 {
 	struct ms_reader *r;
+	struct stat st;
+	struct msg *x;
+	off_t size;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return MS_TEMP;
 	r->m = m;
-	r->fd = open_msg(m->dirs[m->msgs[i].cur], m->msgs[i].name);
+	x = &m->msgs[i];
+	r->fd = open_msg(m->dirs[x->cur], x->name, &st);
 	if (r->fd < 0 && errno == ENOENT && relocate(m, i) == 0)
-		r->fd = open_msg(m->dirs[m->msgs[i].cur], m->msgs[i].name);
+		r->fd = open_msg(m->dirs[x->cur], x->name, &st);
 	if (r->fd < 0) {
-		log_msg(LOG_ERR, "cannot open %s: %s",
-		    ms_clean(m->msgs[i].name), strerror(errno));
+		log_msg(LOG_ERR, "cannot open %s: %s", ms_clean(x->name),
+		    strerror(errno));
 		free(r);
 		return MS_TEMP;
+	}
+	/* The snapshot took the sizes from the name (add_msg).  A file of
+	 * another size was named by a program that got S= wrong: from now
+	 * on its size is the one counted. */
+	if (st.st_size != x->disk &&
+	    (size = scan_size(m->dirs[x->cur], x->name)) >= 0) {
+		log_msg(LOG_WARNING, "mailbox %s: %s is %lld octets, not the "
+		    "S= of its name", m->name, ms_clean(x->name),
+		    (long long)st.st_size);
+		x->disk = st.st_size;
+		x->size = size;
 	}
 	*rp = r;
 	return MS_OK;

@@ -63,16 +63,18 @@
  *       (kill(PID, 0) fails with ESRCH), or PID is this very process
  *       (a dead session's number reused): its session died;
  *   (b) on any host, when its mtime is more than STORE_LOCK_STALE
- *       seconds old: a live session rewrites the mtime as it works, at
- *       each command and while it sends a listing or a message, once
- *       STORE_LOCK_REFRESH seconds have passed since it last did
- *       (tunables.h says why STORE_LOCK_STALE is well above the longest
- *       a live session goes without a rewrite).  A crashed host's
- *       locks clear this way; when it comes back, (a) clears them at
- *       once.
+ *       seconds old: a live session rewrites the mtime, once
+ *       STORE_LOCK_REFRESH seconds have passed since it last did, as it
+ *       works (at each command, while it sends a listing or a message)
+ *       and as it waits for its client (the beat of lineio.c, every
+ *       STORE_LOCK_BEAT seconds): a heartbeat, whatever the client does.
+ *       STORE_LOCK_STALE is three of its longest gaps (tunables.h).  A
+ *       crashed host's locks clear this way, in about a minute and a
+ *       half; when it comes back, (a) clears them at once.
  * An empty or unparsable file is judged by (b) alone.  The ages compare
  * the file server's mtime with this host's clock: the hosts keep time
- * (NTP) to well within STORE_LOCK_STALE.
+ * (NTP) to within a few seconds; a clock 60 s off would let a live
+ * lock look stale (DEPLOYMENT.md).
  *
  * Breaking must be safe when several sessions break the same stale lock
  * at once.  Unlinking it is not: a slower one could unlink the fresh lock
@@ -93,8 +95,8 @@
  * calls) is the moved lock lost.  Its holder sees so, because the name
  * no longer leads to its file with its line, and then deletes nothing at
  * QUIT.  That check at UPDATE, and at every refresh, is what makes even
- * a lock broken by mistake (a session silent for longer than
- * STORE_LOCK_STALE, with a -t that long) cost no mail: a session deletes
+ * a lock broken by mistake (a holder stalled for longer than
+ * STORE_LOCK_STALE in one system call, or a clock far off) cost no mail: a session deletes
  * only under a lock that is still its own.  A break lock lives for a few
  * system calls; one over STORE_LOCK_REFRESH seconds old was left by a
  * crash and is removed (two sessions that remove the same one at once
@@ -112,7 +114,7 @@
 #define LOCK_NAME	"pop3.lock"
 #define BREAK_NAME	"pop3.lock.break"
 
-_Static_assert(STORE_LOCK_STALE > 3 * POP3_TIMEOUT + STORE_LOCK_REFRESH,
+_Static_assert(STORE_LOCK_STALE >= 3 * (STORE_LOCK_REFRESH + STORE_LOCK_BEAT),
     "a live session must refresh its lock well within STORE_LOCK_STALE");
 
 /* The lock this process holds, for lock_atexit: atexit handlers take

@@ -145,6 +145,7 @@ finish(struct session *s, enum reply r, int status, const char *result)
 
 	reply(s, r);
 	io_end(&s->io);
+	io_beat(&s->io, NULL, NULL);
 	if (s->mb != NULL)
 		ms_mailbox_close(s->mb);
 	snprintf(f[0], sizeof(f[0]), "SESSION_ID=%s", s->sid);
@@ -202,6 +203,13 @@ cmd_user(struct session *s, char **argv)
 	return PR_USER;
 }
 
+/* The beat of a session that holds its maildrop (io_beat). */
+static void
+keep(void *mb)
+{
+	ms_mailbox_keep(mb);
+}
+
 /* Open the user's maildrop after a good password. */
 static enum reply
 enter(struct session *s, const char *box)
@@ -217,6 +225,9 @@ enter(struct session *s, const char *box)
 		return PR_SYS_TEMP;
 	snprintf(s->user, sizeof(s->user), "%s", box);
 	s->state = P_TRANS;
+	/* A client silent for its whole timeout still holds the maildrop:
+	 * the lock is kept fresh on a timer too (tunables.h). */
+	io_beat(&s->io, keep, s->mb);
 	ms_stat(s->mb, &n, &octets);
 	log_msg(LOG_INFO, "login session=%s user=%s messages=%zu", s->sid,
 	    box, n);

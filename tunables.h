@@ -148,21 +148,26 @@
 /* Maildir: a file left in tmp/ for 36 hours is an orphan of a crash and
  * is removed (the rule of the Maildir specification). */
 #define STORE_TMP_AGE		(36L * 60 * 60)
-/* The POP3 maildrop lock file (ms-lock.c, "The maildrop lock"),
- * which holds across hosts sharing the store.  A live session rewrites its
- * mtime at each command, and while it sends a listing or a message, but
- * at most once in this many seconds: on NFS each rewrite is a round trip
- * to the server.  Also the age at which the lock of a session breaking a
- * stale lock, which lives for a few system calls, was left by a crash. */
-#define STORE_LOCK_REFRESH	60
+/* The POP3 maildrop lock file (ms-lock.c, "The maildrop lock"), which
+ * holds across hosts sharing the store.  A live session shows it is alive
+ * by rewriting the file's mtime, at most once in STORE_LOCK_REFRESH
+ * seconds (on NFS each rewrite is a round trip to the server): at its
+ * commands, while it sends a listing or a message, and, while it waits
+ * for its client, on a timer that wakes it every STORE_LOCK_BEAT seconds
+ * (lineio.c).  So between two rewrites a live session lets at most
+ * STORE_LOCK_REFRESH + STORE_LOCK_BEAT seconds pass, however long its
+ * client stays silent.  STORE_LOCK_REFRESH is also the age at which the
+ * lock of a session breaking a stale lock, which lives for a few system
+ * calls, was left by a crash. */
+#define STORE_LOCK_REFRESH	20
+#define STORE_LOCK_BEAT		10
 /* Seconds after its last rewrite at which another host may take a lock
- * as stale (its holder's host crashed).  Between two rewrites a live
- * session waits for its client at most three times its timeout (a flush
- * that filled the buffer, the flush of the rest, the wait for the next
- * command), plus STORE_LOCK_REFRESH: 1860 s with POP3_TIMEOUT; an hour
- * is about twice that, and leaves room for clocks that differ.  With a
- * -t over 1180 s an idle session can look stale (pop3-handler(8)). */
-#define STORE_LOCK_STALE	3600
+ * as stale: its holder's host crashed, or the holder was killed there.
+ * Three of the longest gaps between a live session's rewrites (30 s), so
+ * that one slow rewrite (a file server that stalls, a loaded host) or a
+ * clock a few seconds off never lets a live session's maildrop be taken;
+ * a crashed host's maildrops are free again within a minute and a half. */
+#define STORE_LOCK_STALE	90
 /* Rounds of create, judge and break before a login gives up with
  * [IN-USE]: a round is lost only to another session that took or broke
  * the lock at the same moment, which then holds it. */

@@ -356,6 +356,16 @@ need_tmpfile() {
 	    skip "the store's file system refuses O_TMPFILE"
 }
 
+# need_strace: skip the test, saying why, unless strace can trace here.
+need_strace() {
+	command -v strace >/dev/null || skip "needs strace"
+	# Under a restrictive ptrace policy strace cannot trace at all.
+	strace -o /dev/null true 2>/dev/null || skip "strace cannot trace here"
+	# LeakSanitizer cannot run under ptrace; the sanitizer build's other
+	# checks still do.
+	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+}
+
 # tmp_files: files left in any tmp/ of the store (should be none once a
 # session is over).
 tmp_files() {

@@ -460,6 +460,39 @@ EOF
 	cmp "$T/want" "$T/listed"
 }
 
+@test "a name whose S= is not its file's size: RETR announces and sends the file as it is" {
+	# Another agent's name (Dovecot's zlib plugin gives a packed file
+	# its size unpacked): the listing trusts the name, RETR the file.
+	file=$(printf 'Subject: packed\n\nx\n' |
+	    pop3_drop alice@example.com new "1700000000.M1P1.other.test,S=5000,W=5100")
+	run pop3_reply alice@example.com alicepw "LIST 1"
+	[ "$output" = "+OK 1 5100" ]
+	printf 'USER alice@example.com\nPASS alicepw\nRETR 1\nLIST 1\nQUIT\n' |
+	    pop3 | tr -d '\r' >"$T/out"
+	cat "$T/out"
+	[ "$(sed -n 4p "$T/out")" = "+OK 22 octets" ]
+	pop3_fetch alice@example.com alicepw "RETR 1" >"$T/got"
+	pop3_wire "$file" >"$T/want"
+	cmp "$T/want" "$T/got"
+	grep -qx '+OK 1 22' "$T/out"
+}
+
+# bats test_tags=slow
+@test "login, STAT, LIST and UIDL take the sizes from the names: no stat() of a message" {
+	need_strace
+	python3 "$LIB/bulk_maildir.py" "$(maildir alice@example.com)" 300 fixed100
+	own -R "$(maildir alice@example.com)"
+	printf 'USER alice@example.com\nPASS alicepw\nSTAT\nLIST\nUIDL\nQUIT\n' |
+	    crlf | strace -f -qq -o "$T/trace" \
+	    -e trace=stat,lstat,newfstatat,statx,readlink,readlinkat \
+	    timeout 30 "$BIN/pop3-handler" -u "$USERS" -d "$STORE" -n mx.test \
+	    >"$T/out"
+	grep -q $'^+OK 300 30900\r$' "$T/out"
+	run grep -c 'bulk' "$T/trace"
+	echo "stat-like calls naming a message: $output"
+	[ "$output" -eq 0 ]
+}
+
 @test "RETR sends the stored file with CRLF line ends and dot-stuffing" {
 	file=$(printf '%b' 'Received: from a by b;\n\tThu, 1 Jan 2026 00:00:00 +0000\n' \
 	    'Subject: tricky\nFrom: a@x.test\n\n' \

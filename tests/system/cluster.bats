@@ -268,14 +268,14 @@ second_mount() {
 	[ -z "$(ls "$(box)/tmp")" ]
 }
 
-@test "kill -9 leaves the lock file; once it is over an hour old another host breaks it" {
+@test "kill -9 leaves the lock file; once it is stale (over 90 s old) another host breaks it" {
 	need_root
 	two_messages
 	pop3_start_on hostA
 	pop3_login "$BOX_NAME" alicepw
 	kill -9 "$POP3_PID"
 	pop3_wait
-	touch -d '61 minutes ago' "$(lockfile)"
+	touch -d '100 seconds ago' "$(lockfile)"
 	run login_status hostB
 	echo "$output"
 	[[ ${lines[0]} == "+OK Maildrop has 2 messages"* ]]
@@ -297,15 +297,15 @@ second_mount() {
 	[ "$(mtime "$T/planted")" = "$(mtime "$(lockfile)")" ]
 }
 
-@test "a lock of another host 59 minutes old is respected; 61 minutes old it is broken and the session goes on" {
+@test "a lock of another host 80 s old is respected; 100 s old it is broken and the session goes on" {
 	need_root
 	two_messages
-	plant_lock hostB 4242 '59 minutes ago'
+	plant_lock hostB 4242 '80 seconds ago'
 	run login_status hostA
 	echo "$output"
 	[[ ${lines[0]} == "-ERR [IN-USE]"* ]]
 	[ "$(cut -d' ' -f1 "$(lockfile)")" = hostB ]
-	touch -d '61 minutes ago' "$(lockfile)"
+	touch -d '100 seconds ago' "$(lockfile)"
 	pop3_start_on hostA
 	pop3_login "$BOX_NAME" alicepw
 	read -r host pid start <"$(lockfile)"
@@ -331,7 +331,7 @@ second_mount() {
 	[ ! -e "$(lockfile)" ]
 }
 
-@test "a lock of this host whose process lives is respected while fresh, and broken once over an hour old" {
+@test "a lock of this host whose process lives is respected while fresh, and broken once stale" {
 	need_root
 	two_messages
 	sleep 60 &
@@ -344,7 +344,7 @@ second_mount() {
 	# The same pid seen from another host says nothing: its age does.
 	run login_status hostB
 	[[ ${lines[0]} == "-ERR [IN-USE]"* ]]
-	# A live process with that number an hour later is a number reused.
+	# A live process with the number of a stale lock is a number reused.
 	touch -d '2 hours ago' "$(lockfile)"
 	run login_status hostA
 	echo "$output"
@@ -398,7 +398,7 @@ second_mount() {
 	echo "$output"
 	[[ ${lines[0]} == "-ERR [IN-USE]"* ]]
 	[ "$(cut -d' ' -f1 "$(lockfile)")" = hostB ]
-	# Its breaker needed a few system calls; a minute means a crash.
+	# Its breaker needed a few system calls; 20 s mean a crash.
 	touch -d '2 minutes ago' "$(box)/pop3.lock.break"
 	run login_status hostA
 	echo "$output"
@@ -408,7 +408,7 @@ second_mount() {
 
 # Refresh
 
-@test "a command refreshes a lock whose mtime was set back, and no more than once a minute" {
+@test "a command refreshes a lock whose mtime was set back, and no more than once in 20 s" {
 	need_root
 	two_messages
 	pop3_start_on hostA
@@ -417,7 +417,7 @@ second_mount() {
 	sleep 1.1
 	pop3_say NOOP;		pop3_expect "+OK"
 	pop3_say STAT;		pop3_expect "+OK 2 "
-	# A minute has not passed: no write for these commands.
+	# 20 s have not passed: no write for these commands.
 	[ "$(mtime "$(lockfile)")" = "$m0" ]
 	touch -d '50 minutes ago' "$(lockfile)"
 	old=$(mtime "$(lockfile)")
@@ -429,6 +429,32 @@ second_mount() {
 	pop3_say QUIT;		pop3_expect "+OK"
 	pop3_wait
 	[ ! -e "$(lockfile)" ]
+}
+
+@test "a session waiting for its client, sending no command, rewrites its lock within 30 s" {
+	need_root
+	two_messages
+	pop3_start_on hostA
+	pop3_login "$BOX_NAME" alicepw
+	# Set back as if by a long silence: only the timer can rewrite it.
+	touch -d '10 minutes ago' "$(lockfile)"
+	old=$(mtime "$(lockfile)")
+	for i in $(seq 1 45); do
+		[ "$(mtime "$(lockfile)")" != "$old" ] && break
+		sleep 1
+	done
+	now=$(date +%s%N)
+	m1=$(mtime "$(lockfile)")
+	echo "rewritten after about $i s"
+	[ "$m1" -gt "$old" ]
+	[ $(( (now - m1) / 1000000000 )) -le 2 ]
+	# Still its own lock: another host is refused, QUIT deletes.
+	run login_status hostB
+	[[ ${lines[0]} == "-ERR [IN-USE]"* ]]
+	pop3_say DELE 1;	pop3_expect "+OK"
+	pop3_say QUIT;		pop3_expect "+OK"
+	pop3_wait
+	[ "$(count "$BOX_NAME")" -eq 1 ]
 }
 
 @test "a session whose lock another host took over deletes nothing at QUIT and leaves that lock" {

@@ -16,15 +16,6 @@ need_root() {
 	[ "$(id -u)" -eq 0 ] || skip "needs root"
 }
 
-need_strace() {
-	command -v strace >/dev/null || skip "needs strace"
-	# Under a restrictive ptrace policy strace cannot trace at all.
-	strace -o /dev/null true 2>/dev/null || skip "strace cannot trace here"
-	# LeakSanitizer cannot run under ptrace; the sanitizer build's other
-	# checks still do.
-	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
-}
-
 # traced_file HANDLER [OPTION...]: run HANDLER on the session on stdin
 # (CRLF added) under strace, recording every system call on a path, with
 # the path of every descriptor shown, to $T/trace; the replies go to
