@@ -3,7 +3,9 @@
 # store.  BIN names the directory of the binaries under test (the sanitizer
 # build sets it); it defaults to the top of the tree.
 
-TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+# BATS_TEST_DIRNAME is absolute: tests/protocol or tests/system.  No
+# subshell: this file is read again for every test.
+TOP=${BATS_TEST_DIRNAME%/tests/*}
 LIB=$TOP/tests/lib
 # BIN comes from the environment, so it is exported, and every process
 # bats starts for a test inherits what this file sets it to below.  The
@@ -29,13 +31,15 @@ export MAILTEST_BIN=$BIN
 # The copies and the wrappers are checked every time a test starts and
 # made again if anything in them is not what this file would put there:
 # a test that wrote through $BIN (a "make B=$BIN") would otherwise break
-# every later suite.  No test may write into $BIN or $REAL_BIN; build or
+# every later suite.  The whole check runs once; then a stamp keeps what
+# one stat(1) of every file showed, and a test whose stat shows the same
+# (size, mtime, inode of each) skips it.  No test may write into $BIN or $REAL_BIN; build or
 # install from $REAL_BIN.
 SRC_BIN=$BIN
 REAL_BIN=$BIN
 RUN_AS=
 PROGRAMS="smtp-handler pop3-handler listener mysmtpd mypopd mailpasswd mailquota sendmail"
-if [ "$(id -u)" = 0 ]; then
+if [ "$EUID" -eq 0 ]; then
 	RUN_AS=nobody
 	# One directory for the whole run, which bats removes at its end;
 	# others may pass through it, not list it (bats made it 0700).
@@ -69,7 +73,29 @@ make_programs() {
 	done
 }
 
-if [ -n "$RUN_AS" ] && ! programs_ok; then
+# fingerprint: one line of size, mtime and inode per program, copy and
+# wrapper, from one stat(1).
+fingerprint() {
+	local p files=()
+	for p in $PROGRAMS; do
+		files+=("$SRC_BIN/$p" "$REAL_BIN/$p")
+	done
+	for p in smtp-handler pop3-handler mysmtpd mypopd listener mailpasswd; do
+		files+=("$BIN/$p")
+	done
+	stat -c '%n %s %.9Y %i' -- "${files[@]}" 2>&1
+}
+
+STAMP=
+CHECKED=
+if [ -n "$RUN_AS" ]; then
+	STAMP=$SCRATCH/.checked.${SRC_BIN##*/}
+	NOW=$(fingerprint)
+	[ -f "$STAMP" ] && read -r -d '' CHECKED <"$STAMP" || true
+	[ "$NOW" = "${CHECKED%$'\n'}" ] || CHECKED=
+fi
+
+if [ -n "$RUN_AS" ] && [ -z "$CHECKED" ] && ! programs_ok; then
 	make_programs
 	if ! setpriv --reuid="$RUN_AS" --regid="$(id -g "$RUN_AS")" \
 	    --clear-groups -- test -x "$REAL_BIN/smtp-handler"; then
@@ -140,13 +166,17 @@ make_wrappers() {
 	done
 }
 
-if [ -n "$RUN_AS" ] && ! wrappers_ok; then
+if [ -n "$RUN_AS" ] && [ -z "$CHECKED" ] && ! wrappers_ok; then
 	# Wrappers that ran themselves would loop for ever.
 	if [ "$BIN" -ef "$REAL_BIN" ]; then
 		echo "helper.bash: the wrappers' directory $BIN is the programs'" >&2
 		exit 1
 	fi
 	make_wrappers
+fi
+if [ -n "$RUN_AS" ] && [ -z "$CHECKED" ]; then
+	# Written beside and renamed: parallel files read it meanwhile.
+	fingerprint >"$STAMP.$BASHPID" && mv -f "$STAMP.$BASHPID" "$STAMP"
 fi
 
 # own [-R] PATH...: give PATH (with -R, and everything below it) to
@@ -169,14 +199,14 @@ setup() {
 	T=$(mktemp -d "${BATS_TMPDIR:-/tmp}/mailtest.XXXXXX")
 	USERS=$T/users.txt
 	STORE=$T/mail.store
-	cat >"$USERS" <<'USERS'
-# test users
-alice@example.com alicepw
-Bob.Smith@Example.COM bobpw
-carol@example.org $6$saltsalt$sLdNfTiWnhQFG.mTcbFNokHNSMlo//VjOnMla6SZBdunP4My1YsZ7PUzm1dAf/bfu8qtBDQQscrgX3FkTWsML0
-dave@example.org $y$j9T$ObN5ZPs4AzuKsdMAJn6pI/$fj2lrP/.sgoy7/JTFgF3uty1vEsiV.UuSXAd08ef1c.
-erin@example.net $2b$05$abcdefghijklmnopqrstuuKIjaWqwQuO59RI56ZFUBouiW0yS6CjK
-USERS
+	# printf, not cat: no process for it at every test.
+	printf '%s\n' >"$USERS" \
+	    '# test users' \
+	    'alice@example.com alicepw' \
+	    'Bob.Smith@Example.COM bobpw' \
+	    'carol@example.org $6$saltsalt$sLdNfTiWnhQFG.mTcbFNokHNSMlo//VjOnMla6SZBdunP4My1YsZ7PUzm1dAf/bfu8qtBDQQscrgX3FkTWsML0' \
+	    'dave@example.org $y$j9T$ObN5ZPs4AzuKsdMAJn6pI/$fj2lrP/.sgoy7/JTFgF3uty1vEsiV.UuSXAd08ef1c.' \
+	    'erin@example.net $2b$05$abcdefghijklmnopqrstuuKIjaWqwQuO59RI56ZFUBouiW0yS6CjK'
 	mkdir -p "$STORE"
 	if [ -n "$RUN_AS" ]; then
 		chown "$RUN_AS" "$T" "$STORE"
